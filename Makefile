@@ -1,0 +1,111 @@
+# churnlab: `make compare` and `make test` are the two commands; see README.md.
+#
+# Layout: every folder with code builds a static library from its *.cc files (main.cc excluded) and,
+# if it has a main.cc, the binary build/bin/churn-<folder>. Each folder's module.mk adds what is
+# particular to it (extra libraries, binary name). Tests link every library.
+
+SHELL      := /bin/bash
+CXX        ?= g++
+CXXFLAGS   ?= -O2 -g
+CXXFLAGS   += -std=c++20 -Wall -Wextra -Wshadow -Wno-missing-field-initializers -I. -MMD -MP
+LDLIBS     :=
+BUILD      := build
+BIN        := $(BUILD)/bin
+
+# Knobs for the lab runs (make compare RATE=3000 DURATION=20 CONNS=32 SIZE=64).
+RATE       ?= 3000
+DURATION   ?= 20
+CONNS      ?= 32
+SIZE       ?= 64
+WARMUP     ?= 0
+RTT        ?= 0
+export RATE DURATION CONNS SIZE WARMUP RTT
+
+MODULES    := loop server client probe pcap report link
+MODULES    := $(foreach m,$(MODULES),$(if $(wildcard $(m)/*.cc),$(m)))
+
+lib_srcs    = $(filter-out $(1)/main.cc,$(wildcard $(1)/*.cc))
+objs        = $(patsubst %.cc,$(BUILD)/%.o,$(1))
+LIBS       := $(foreach m,$(MODULES),$(if $(call lib_srcs,$(m)),$(BUILD)/lib$(m).a))
+BINARIES   := $(foreach m,$(MODULES),$(if $(wildcard $(m)/main.cc),$(BIN)/churn-$(m)))
+
+-include $(wildcard */module.mk)
+
+.PHONY: all build deps test unit integration compare run-churn run-pooled bench lab-clean clean experiments help
+.DEFAULT_GOAL := all
+
+all: build
+build: deps-build $(BINARIES)
+
+help:
+	@echo "make compare       build, run churn then pooled under the same load, print the before/after table"
+	@echo "make run-churn     one scenario: a new connection per request"
+	@echo "make run-pooled    one scenario: CONNS keep-alive connections"
+	@echo "make test          unit tests, then integration tests in lab namespaces (root)"
+	@echo "make bench         churnlab against wrk, ab and nginx, ratios printed"
+	@echo "make experiments   regenerate EXPERIMENTS.md from committed evidence/"
+	@echo "make lab-clean     remove namespaces and processes a killed run left behind"
+	@echo "knobs: RATE=$(RATE) DURATION=$(DURATION) CONNS=$(CONNS) SIZE=$(SIZE) WARMUP=$(WARMUP)"
+
+# ---- packages (Debian 12, apt-get; only what is missing) ----
+.PHONY: deps-build deps-lab deps-bench deps-pcap
+deps-build: ; @lab/deps.sh build
+deps-lab:   ; @lab/deps.sh lab
+deps-bench: ; @lab/deps.sh bench
+deps-pcap:  ; @lab/deps.sh pcap
+
+# ---- compile ----
+$(BUILD)/%.o: %.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+define module_rules
+$(BUILD)/lib$(1).a: $(call objs,$(call lib_srcs,$(1)))
+	@mkdir -p $$(dir $$@)
+	@rm -f $$@
+	ar rcs $$@ $$^
+$(BIN)/churn-$(1): $(BUILD)/$(1)/main.o $(LIBS)
+	@mkdir -p $$(dir $$@)
+	$$(CXX) $$(CXXFLAGS) -o $$@ $(BUILD)/$(1)/main.o -Wl,--start-group $(LIBS) -Wl,--end-group $$(LDLIBS)
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+# ---- tests ----
+UNIT_SRCS  := $(wildcard tests/unit/*.cc)
+UNIT_BIN   := $(BIN)/unit-tests
+$(UNIT_BIN): $(call objs,$(UNIT_SRCS)) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -o $@ $(call objs,$(UNIT_SRCS)) -Wl,--start-group $(LIBS) -Wl,--end-group $(LDLIBS)
+
+unit: deps-build $(UNIT_BIN)
+	$(UNIT_BIN)
+
+integration: build deps-lab
+	tests/integration/run.sh
+
+test: build $(UNIT_BIN) deps-lab
+	@tests/run.sh
+
+# ---- the lab ----
+compare: build deps-lab
+	lab/compare.sh
+
+run-churn: build deps-lab
+	lab/scenario.sh churn
+
+run-pooled: build deps-lab
+	lab/scenario.sh pooled
+
+bench: build deps-lab deps-bench
+	lab/bench.sh
+
+experiments: build
+	$(BIN)/churn-report experiments --evidence evidence --out EXPERIMENTS.md
+
+lab-clean:
+	lab/clean.sh
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

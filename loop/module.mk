@@ -1,0 +1,1 @@
+# loop/: the reactor. No binary; every other module links libloop.a.

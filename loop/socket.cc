@@ -1,0 +1,166 @@
+#include "loop/socket.h"
+
+#include <arpa/inet.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+
+#include "loop/sys.h"
+
+namespace churn {
+
+bool Endpoint::parse(std::string_view text, Endpoint& out, std::string& error) {
+    out = Endpoint{};
+    std::string host;
+    std::string_view port_text;
+    if (!text.empty() && text.front() == '[') {  // [v6]:port
+        size_t close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+            error = "expected [IPv6]:PORT, got '" + std::string(text) + "'";
+            return false;
+        }
+        host = std::string(text.substr(1, close - 1));
+        port_text = text.substr(close + 2);
+    } else if (size_t colon = text.rfind(':'); colon != std::string_view::npos) {
+        host = std::string(text.substr(0, colon));
+        port_text = text.substr(colon + 1);
+    } else {
+        port_text = text;  // just a port: listen on every address
+    }
+    unsigned port = 0;
+    auto [ptr, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (ec != std::errc() || ptr != port_text.data() + port_text.size() || port == 0 || port > 65535) {
+        error = "bad port '" + std::string(port_text) + "' in '" + std::string(text) + "' (want 1-65535)";
+        return false;
+    }
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&out.addr);
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&out.addr);
+    if (host.empty() || host == "*") {
+        v4->sin_family = AF_INET;
+        v4->sin_addr.s_addr = htonl(INADDR_ANY);
+        v4->sin_port = htons(static_cast<uint16_t>(port));
+        out.len = sizeof(sockaddr_in);
+    } else if (::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons(static_cast<uint16_t>(port));
+        out.len = sizeof(sockaddr_in);
+    } else if (::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons(static_cast<uint16_t>(port));
+        out.len = sizeof(sockaddr_in6);
+    } else {
+        // No DNS on purpose: the lab has no resolver, and a lookup would hide time inside connect.
+        error = "bad address '" + host + "' (want a numeric IPv4 or IPv6 address)";
+        return false;
+    }
+    return true;
+}
+
+static std::string sockaddr_str(const sockaddr_storage& ss) {
+    char buf[INET6_ADDRSTRLEN] = "?";
+    if (ss.ss_family == AF_INET) {
+        auto* v4 = reinterpret_cast<const sockaddr_in*>(&ss);
+        ::inet_ntop(AF_INET, &v4->sin_addr, buf, sizeof buf);
+        return std::string(buf) + ":" + std::to_string(ntohs(v4->sin_port));
+    }
+    if (ss.ss_family == AF_INET6) {
+        auto* v6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+        ::inet_ntop(AF_INET6, &v6->sin6_addr, buf, sizeof buf);
+        return "[" + std::string(buf) + "]:" + std::to_string(ntohs(v6->sin6_port));
+    }
+    return "?";
+}
+
+std::string Endpoint::str() const { return sockaddr_str(addr); }
+
+int listen_tcp(const Endpoint& ep, const ListenOptions& opt) {
+    int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw_sys("socket", ep.family() == AF_INET ? "AF_INET" : "AF_INET6", errno);
+    int one = 1;
+    // SO_REUSEADDR: a restarted server must be able to bind while old connections to its port still
+    // sit in TIME-WAIT; without it bind() fails with EADDRINUSE for up to 60 s after a --close server run.
+    if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) goto error_reuseaddr;
+    // SO_REUSEPORT: several listeners (processes or threads) on one port, the kernel spreading SYNs
+    // across them by 4-tuple hash.
+    if (opt.reuseport && ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) goto error_reuseport;
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) < 0) goto error_bind;
+    // The backlog caps the accept queue (fully established connections not yet accepted); the kernel
+    // silently clamps it to net.core.somaxconn.
+    if (::listen(fd, opt.backlog) < 0) goto error_listen;
+    return fd;
+
+    int saved;
+error_reuseaddr:
+    saved = errno; ::close(fd); throw_sys("setsockopt", "SO_REUSEADDR, fd=" + std::to_string(fd), saved);
+error_reuseport:
+    saved = errno; ::close(fd); throw_sys("setsockopt", "SO_REUSEPORT, fd=" + std::to_string(fd), saved);
+error_bind:
+    saved = errno; ::close(fd); throw_sys("bind", ep.str(), saved);
+error_listen:
+    saved = errno; ::close(fd); throw_sys("listen", ep.str() + ", backlog=" + std::to_string(opt.backlog), saved);
+}
+
+ConnectStart connect_tcp(const Endpoint& ep) {
+    int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return {ConnectStart::Failed, -1, errno};  // EMFILE/ENFILE: counted by the caller
+    // No bind(): the kernel picks the source port from ip_local_port_range inside connect(). That
+    // search is exactly what runs out under churn, and where EADDRNOTAVAIL comes from.
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) == 0) return {ConnectStart::Connected, fd, 0};
+    int saved = errno;
+    // EINPROGRESS: the SYN is out; writability will tell us how the handshake ended.
+    if (saved == EINPROGRESS) return {ConnectStart::InProgress, fd, 0};
+    ::close(fd);
+    return {ConnectStart::Failed, -1, saved};
+}
+
+int take_socket_error(int fd) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    // SO_ERROR reads *and clears* the pending error, so it is asked exactly once per connect.
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return errno;
+    return err;
+}
+
+int accept_one(int listen_fd) {
+    for (;;) {
+        // accept4 sets NONBLOCK and CLOEXEC atomically: no window where a new fd is blocking.
+        int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) return fd;
+        int saved = errno;
+        if (saved == EINTR) continue;
+        return -saved;
+    }
+}
+
+int set_nodelay(int fd, bool on) {
+    int v = on ? 1 : 0;
+    return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0 ? errno : 0;
+}
+
+int set_linger0(int fd) {
+    // {on, 0}: close() sends RST instead of FIN and the socket skips TIME-WAIT entirely. Unsent and
+    // unread data is thrown away, which is why it is an option and not a fix.
+    linger l{1, 0};
+    return ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0 ? errno : 0;
+}
+
+int close_fd(int fd) { return ::close(fd) < 0 ? errno : 0; }
+
+std::string local_str(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return "?";
+    return sockaddr_str(ss);
+}
+
+std::string peer_str(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) < 0) return "?";
+    return sockaddr_str(ss);
+}
+
+}  // namespace churn
