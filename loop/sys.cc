@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <utility>
 
 namespace churn {
 
@@ -65,8 +66,21 @@ std::string sys_message(std::string_view call, std::string_view args, int err) {
     return m;
 }
 
+namespace {
+// std::system_error(err, cat, msg) makes what() "msg: strerror", which would print the strerror text
+// twice; keep the code() for callers that switch on errno, but let what() be exactly sys_message().
+class SysError : public std::system_error {
+public:
+    SysError(int err, std::string msg) : std::system_error(err, std::generic_category()), msg_(std::move(msg)) {}
+    const char* what() const noexcept override { return msg_.c_str(); }
+
+private:
+    std::string msg_;
+};
+}  // namespace
+
 void throw_sys(std::string_view call, std::string_view args, int err) {
-    throw std::system_error(err, std::generic_category(), sys_message(call, args, err));
+    throw SysError(err, sys_message(call, args, err));
 }
 
 }  // namespace churn

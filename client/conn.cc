@@ -1,0 +1,226 @@
+#include "client/conn.h"
+
+#include <sys/epoll.h>
+
+#include "client/load.h"
+#include "loop/clock.h"
+#include "loop/socket.h"
+
+namespace churn {
+
+Conn::Conn(Load& load, Reactor& reactor, int id) : load_(load), reactor_(reactor), id_(id) {}
+
+Conn::~Conn() { close_socket(); }
+
+void Conn::begin(const Request* r) {
+    has_request_ = r != nullptr;
+    if (r) req_ = *r;
+    connect_socket();
+}
+
+// ---- 1. connect ----------------------------------------------------------------------------------------
+
+void Conn::connect_socket() {
+    connect_start_us_ = mono_us();
+    if (has_request_) ++req_.attempts;
+    ConnectStart c = connect_tcp(load_.options().url.endpoint);
+    if (c.state == ConnectStart::Failed) {
+        // Failed inside connect() itself: EADDRNOTAVAIL (no free local port: the churn failure),
+        // EMFILE (out of fds). No packet left the host; nothing to wait for.
+        connect_failed(c.err, /*immediate=*/true);
+        return;
+    }
+    fd_ = c.fd;
+    state_ = State::Connecting;
+    deadline_us_ = connect_start_us_ + load_.options().timeout_ms * 1000;
+    // EPOLLOUT reports the end of the handshake either way (connected, or failed with SO_ERROR set);
+    // EPOLLIN|EPOLLRDHUP are wanted from the start so a response and a FIN are never missed.
+    reactor_.watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
+    // Loopback can complete the handshake inside connect(); a veth never does.
+    if (c.state == ConnectStart::Connected) on_connected();
+}
+
+void Conn::on_events(uint32_t events) {
+    if (state_ == State::Connecting) {
+        if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
+        // Ask the kernel how the handshake ended; SO_ERROR holds ECONNREFUSED (RST), ETIMEDOUT, ...
+        if (int err = take_socket_error(fd_)) {
+            connect_failed(err, /*immediate=*/false);
+            return;
+        }
+        on_connected();
+        if (state_ != State::Reading && state_ != State::Idle) return;  // closed or still writing
+    }
+    if (state_ == State::Writing && (events & (EPOLLOUT | EPOLLERR))) on_writable();
+    if ((state_ == State::Reading || state_ == State::Idle) && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        on_readable();
+}
+
+void Conn::on_connected() {
+    load_.handshake_done(mono_us() - connect_start_us_);
+    if (load_.options().nodelay) {
+        // Nagle would hold a small request that follows an unacknowledged one (the write-write-read
+        // stall, 40 ms here); a load generator must never add that on its own side.
+        set_nodelay(fd_, true);
+    }
+    if (has_request_) {
+        send_request();
+    } else {
+        state_ = State::Idle;
+        deadline_us_ = 0;
+        reactor_.rewatch(fd_, EPOLLIN | EPOLLRDHUP);
+        load_.slot_free(*this);
+    }
+}
+
+// ---- 2. request ----------------------------------------------------------------------------------------
+
+void Conn::send(const Request& r) {
+    req_ = r;
+    has_request_ = true;
+    send_request();
+}
+
+void Conn::send_request() {
+    state_ = State::Writing;
+    written_ = 0;
+    send_start_us_ = mono_us();
+    deadline_us_ = send_start_us_ + load_.options().timeout_ms * 1000;
+    parser_.reset();
+    on_writable();
+}
+
+void Conn::on_writable() {
+    const std::string& bytes = load_.request_bytes();
+    while (written_ < bytes.size()) {
+        IoResult r = write_some(fd_, bytes.data() + written_, bytes.size() - written_);
+        if (r.status == Io::WouldBlock) {
+            reactor_.rewatch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP);  // come back when there is room
+            return;
+        }
+        if (r.status == Io::Error) {
+            request_failed(r.err, -1);
+            return;
+        }
+        written_ += r.bytes;
+    }
+    state_ = State::Reading;
+    // Output done: stop asking for EPOLLOUT, or every ACK would wake us for nothing.
+    reactor_.rewatch(fd_, EPOLLIN | EPOLLRDHUP);
+    // The response may already have arrived while we were writing: with EPOLLET there is no second
+    // notification for data that was there before, so read now.
+    on_readable();
+}
+
+// ---- 3. response ---------------------------------------------------------------------------------------
+
+void Conn::on_readable() {
+    // Edge-triggered: read until EAGAIN. A response bigger than this is consumed as it is parsed.
+    for (;;) {
+        Buffer::FillResult f = in_.fill_from(fd_, 1 << 20);
+        if (state_ == State::Idle && in_.readable() > 0) {
+            // Bytes nobody asked for on an idle keep-alive connection: the stream is out of sync.
+            load_.proto_error(ProtoError::BadResponse);
+            in_.clear();
+            close_socket();
+            load_.reconnect_later(*this);
+            return;
+        }
+        while (state_ == State::Reading && in_.readable() > 0) {
+            ResponseParser::Result r = parser_.feed(in_.peek(), in_.readable());
+            in_.consume(r.consumed);
+            if (r.state == ResponseParser::State::Error) {
+                request_failed(0, static_cast<int>(ProtoError::BadResponse));
+                return;
+            }
+            if (r.state == ResponseParser::State::Complete) {
+                response_complete(mono_us());
+                if (state_ != State::Idle) return;  // closed (churn) or failed
+            } else {
+                break;  // NeedMore
+            }
+        }
+        switch (f.how) {
+            case Buffer::Fill::Full: continue;  // parsed what we had; read the rest
+            case Buffer::Fill::Drained: return;
+            case Buffer::Fill::Error:
+                if (state_ == State::Reading) request_failed(f.err, -1);
+                else { load_.count_errno(f.err); close_socket(); load_.reconnect_later(*this); }
+                return;
+            case Buffer::Fill::Eof:
+                if (state_ == State::Reading) {
+                    // A body delimited by the close, or a server that closed before answering.
+                    if (parser_.on_eof() == ResponseParser::State::Complete) {
+                        response_complete(mono_us());
+                    } else {
+                        request_failed(0, static_cast<int>(ProtoError::ClosedEarly));
+                    }
+                } else if (state_ == State::Idle) {
+                    // The server closed an idle keep-alive connection (its idle timeout, or --close server).
+                    load_.closed_by_server();
+                    close_socket();
+                    load_.reconnect_later(*this);
+                }
+                return;
+        }
+    }
+}
+
+void Conn::response_complete(uint64_t now_us) {
+    has_request_ = false;
+    deadline_us_ = 0;
+    bool keep = parser_.keep_alive() && load_.options().mode == Options::Mode::Pool;
+    int status = parser_.status();
+    load_.request_done(req_, now_us, now_us - send_start_us_, status);
+    if (keep) {
+        state_ = State::Idle;
+        load_.slot_free(*this);
+        return;
+    }
+    // Churn: the naive client reads its response and closes first, so TIME-WAIT lands on this host.
+    // Pool: the server said Connection: close; reopen.
+    if (!parser_.keep_alive()) load_.closed_by_server();
+    close_socket();
+    if (load_.options().mode == Options::Mode::Pool) load_.reconnect_later(*this);
+    else load_.slot_free(*this);
+}
+
+// ---- failures and deadlines ----------------------------------------------------------------------------
+
+void Conn::connect_failed(int err, bool immediate) {
+    close_socket();
+    has_request_ = false;  // handed back to the schedule by the Load (request() still reads it)
+    load_.connect_failed(*this, err, immediate);
+}
+
+void Conn::request_failed(int err, int proto) {
+    close_socket();
+    has_request_ = false;
+    load_.request_failed(*this, req_, err, proto);
+}
+
+void Conn::check_deadline(uint64_t now_us) {
+    if (deadline_us_ == 0 || now_us < deadline_us_) return;
+    deadline_us_ = 0;
+    if (state_ == State::Connecting) connect_failed(ETIMEDOUT, false);
+    else if (state_ == State::Writing || state_ == State::Reading) request_failed(0, static_cast<int>(ProtoError::Timeout));
+}
+
+void Conn::abandon() {
+    has_request_ = false;
+    close_socket();
+}
+
+void Conn::close_socket() {
+    if (fd_ < 0) return;
+    // forget() before close(): the reactor bumps this fd's generation, so an event for it later in
+    // the same epoll batch is dropped, not delivered to whoever gets the fd number next.
+    reactor_.forget(fd_);
+    close_fd(fd_);
+    fd_ = -1;
+    state_ = State::Closed;
+    deadline_us_ = 0;
+    in_.clear();
+}
+
+}  // namespace churn

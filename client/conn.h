@@ -1,0 +1,77 @@
+// conn.h: one client connection slot, read top to bottom like wrk's:
+//
+//   begin() → connect_socket() → on_connected() → send_request() → on_writable()
+//           → on_readable() → response_complete() → close (churn) | back to the pool (pool)
+//
+// A slot is never lost. Whatever goes wrong (connect refused, no local port, reset, timeout), the slot
+// reports it to the Load, which counts it by errno and hands the slot (and, for a failed connect, the
+// request) back to the schedule. wrk drops a slot whose connect() fails at once; we must not.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "client/http_response.h"
+#include "loop/buffer.h"
+#include "loop/reactor.h"
+
+namespace churn {
+
+class Load;
+
+// One request as the schedule sees it.
+struct Request {
+    uint64_t intended_us = 0;  // when it should have been sent (open loop), or when it was issued
+    uint32_t attempts = 0;     // connect attempts so far
+};
+
+class Conn : public Reactor::Handler {
+public:
+    enum class State { Closed, Connecting, Idle, Writing, Reading };
+
+    Conn(Load& load, Reactor& reactor, int id);
+    ~Conn() override;
+
+    // Churn: take `r` and open a new connection for it. Pool: open the keep-alive connection (no request).
+    void begin(const Request* r);
+    // Pool: send `r` on this idle, established connection.
+    void send(const Request& r);
+
+    void on_events(uint32_t events) override;
+    // Called by the Load's sweep timer: give up on a phase that has run past its deadline.
+    void check_deadline(uint64_t now_us);
+    // End of run: drop the connection without counting anything.
+    void abandon();
+
+    State state() const { return state_; }
+    bool has_request() const { return has_request_; }
+    const Request& request() const { return req_; }
+    int id() const { return id_; }
+
+private:
+    void connect_socket();
+    void on_connected();
+    void send_request();
+    void on_writable();
+    void on_readable();
+    void response_complete(uint64_t now_us);
+    void close_socket();
+    void connect_failed(int err, bool immediate);
+    void request_failed(int err, int proto);
+
+    Load& load_;
+    Reactor& reactor_;
+    int id_;
+    int fd_ = -1;
+    State state_ = State::Closed;
+    bool has_request_ = false;
+    Request req_;
+    uint64_t connect_start_us_ = 0;
+    uint64_t send_start_us_ = 0;
+    uint64_t deadline_us_ = 0;    // 0 = none
+    size_t written_ = 0;          // bytes of the request written so far
+    Buffer in_;
+    ResponseParser parser_;
+};
+
+}  // namespace churn

@@ -1,0 +1,148 @@
+// churn-client: an HTTP/1.1 load generator that can open a new TCP connection per request (churn) or
+// reuse a pool of keep-alive connections (pool), open or closed loop, with errors counted by errno.
+//
+//   churn-client --mode pool -c 50 -d 10 http://198.18.0.2:8080/
+//   churn-client --mode churn -R 3000 -d 20 --json churn.json http://198.18.0.2:8080/
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+
+#include "client/load.h"
+#include "client/options.h"
+#include "client/stats.h"
+#include "loop/reactor.h"
+#include "loop/sys.h"
+
+using namespace churn;
+
+namespace {
+
+std::string read_sysctl(const char* name) {
+    // /proc/sys is per network namespace for net.*: run inside a lab host, this reads that host's value.
+    std::ifstream f(std::string("/proc/sys/") + name);
+    std::string v;
+    std::getline(f, v);
+    for (char& ch : v)
+        if (ch == '\t') ch = ' ';
+    return v;
+}
+
+int ports_in(const std::string& range) {
+    int lo = 0, hi = -1;
+    if (std::sscanf(range.c_str(), "%d %d", &lo, &hi) != 2) return 0;
+    return hi >= lo ? hi - lo + 1 : 0;
+}
+
+std::string ms(uint64_t us) {
+    char b[32];
+    if (us >= 1'000'000) snprintf(b, sizeof b, "%.2f s", us / 1e6);
+    else snprintf(b, sizeof b, "%.2f ms", us / 1e3);
+    return b;
+}
+
+void print_summary(const Stats& s, const RunInfo& info) {
+    std::printf("churn-client: %s %s, %s for %.1f s\n", info.mode.c_str(), info.target.c_str(),
+                info.rate > 0 ? (std::to_string(static_cast<long long>(info.rate)) + " req/s offered").c_str()
+                              : ("closed loop, " + std::to_string(info.connections) + " connections").c_str(),
+                info.elapsed_s);
+    std::printf("  requests  %llu ok, %llu failed, %llu unfinished of %llu scheduled: %.0f req/s\n",
+                (unsigned long long)s.ok, (unsigned long long)s.failed, (unsigned long long)s.unfinished,
+                (unsigned long long)s.scheduled, info.elapsed_s > 0 ? s.ok / info.elapsed_s : 0.0);
+    std::printf("  latency   p50 %s  p90 %s  p99 %s  p99.9 %s  max %s\n", ms(s.latency.percentile(50)).c_str(),
+                ms(s.latency.percentile(90)).c_str(), ms(s.latency.percentile(99)).c_str(),
+                ms(s.latency.percentile(99.9)).c_str(), ms(s.latency.max()).c_str());
+    std::printf("  connect   p50 %s  p99 %s  max %s; %llu handshakes (%.0f/s), %.1f requests/connection\n",
+                ms(s.connect.percentile(50)).c_str(), ms(s.connect.percentile(99)).c_str(),
+                ms(s.connect.max()).c_str(), (unsigned long long)s.handshakes,
+                info.elapsed_s > 0 ? s.handshakes / info.elapsed_s : 0.0,
+                s.handshakes ? double(s.ok) / s.handshakes : 0.0);
+    std::string errs;
+    for (auto& [e, n] : s.errors) errs += " " + errno_name(e) + "=" + std::to_string(n);
+    for (int i = 0; i < static_cast<int>(ProtoError::count); ++i)
+        if (s.proto[i]) errs += std::string(" ") + proto_error_name(static_cast<ProtoError>(i)) + "=" + std::to_string(s.proto[i]);
+    std::printf("  errors   %s\n", errs.empty() ? " none" : errs.c_str());
+    for (auto& [e, t] : s.first_error_s) {
+        if (e == EADDRNOTAVAIL)
+            std::printf("  first EADDRNOTAVAIL at %.2f s (model: %d ports / %.0f req/s = %.2f s)\n", t,
+                        info.ports_in_range, info.rate, info.rate > 0 ? info.ports_in_range / info.rate : 0.0);
+    }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Options opt;
+    std::string mode = "pool", url;
+    CLI::App app{"churn-client: HTTP/1.1 load generator, connection per request (churn) or keep-alive pool"};
+    app.add_option("--mode", mode, "churn: a new TCP connection per request; pool: keep-alive connections")
+        ->check(CLI::IsMember({"churn", "pool"}));
+    app.add_option("-c,--connections", opt.connections, "pool: connections kept open; churn: connections in flight at most")
+        ->check(CLI::Range(1, 100000));
+    app.add_option("-d,--duration", opt.duration_s, "seconds to measure")->check(CLI::Range(0.001, 86400.0));
+    app.add_option("-R,--rate", opt.rate, "requests/s offered (open loop); 0 = closed loop")->check(CLI::Range(0.0, 1e8));
+    app.add_option("--warmup", opt.warmup_s, "seconds to run before measuring")->check(CLI::Range(0.0, 3600.0));
+    app.add_option("--timeout", opt.timeout_ms, "ms allowed for a connect, and for a response")->check(CLI::Range(1, 3'600'000));
+    app.add_option("--retry-delay", opt.retry_delay_ms, "ms before a failed connect is tried again")->check(CLI::Range(1, 60'000));
+    app.add_option("-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)");
+    app.add_flag("!--no-nodelay", opt.nodelay, "leave Nagle on (default: TCP_NODELAY)");
+    app.add_option("--json", opt.json_path, "write the results as JSON to this file");
+    app.add_flag("-q,--quiet", opt.quiet, "no progress line");
+    app.add_option("URL", url, "http://ADDR:PORT/PATH (numeric address)")->required();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::fprintf(stderr, "churn-client: %s (see --help)\n", e.what());
+        return 2;
+    }
+    opt.mode = mode == "churn" ? Options::Mode::Churn : Options::Mode::Pool;
+    std::string why;
+    if (!parse_url(url, opt.url, why)) {
+        std::fprintf(stderr, "churn-client: %s\n", why.c_str());
+        return 2;
+    }
+    // Open the JSON file now: a typo in the path must fail before a 20 s run, not after it.
+    std::ofstream json_out;
+    if (!opt.json_path.empty()) {
+        json_out.open(opt.json_path);
+        if (!json_out) {
+            std::fprintf(stderr, "churn-client: cannot write --json %s: %s\n", opt.json_path.c_str(), std::strerror(errno));
+            return 2;
+        }
+    }
+
+    RunInfo info;
+    info.mode = mode_name(opt.mode);
+    info.target = opt.url.endpoint.str();
+    info.rate = opt.rate;
+    info.duration_s = opt.duration_s;
+    info.connections = opt.connections;
+    for (const char* k : {"net/ipv4/ip_local_port_range", "net/ipv4/tcp_tw_reuse", "net/ipv4/tcp_fin_timeout",
+                          "net/ipv4/tcp_max_tw_buckets", "net/ipv4/tcp_congestion_control"})
+        info.sysctl[k] = read_sysctl(k);
+    info.ports_in_range = ports_in(info.sysctl["net/ipv4/ip_local_port_range"]);
+
+    try {
+        Reactor reactor;
+        Stats stats;
+        Load load(reactor, opt, stats);
+        // Ctrl-C or a lab teardown's SIGTERM ends the run early but still reports what was measured.
+        reactor.on_signals({SIGINT, SIGTERM}, [&](int) { load.stop_early(); });
+        load.start();
+        reactor.run();
+        if (!opt.quiet && ::isatty(2)) std::fputc('\n', stderr);
+        info.elapsed_s = load.elapsed_s();
+        print_summary(stats, info);
+        if (json_out) json_out << stats_json(stats, info).dump(2) << '\n';
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "churn-client: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,39 @@
+// options.h: what a churn-client run is asked to do, after validation.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "loop/socket.h"
+
+namespace churn {
+
+struct Url {
+    Endpoint endpoint;
+    std::string host_header;  // "198.18.0.2:8080", as sent in Host:
+    std::string path;         // "/", or what the URL names
+};
+
+// "http://198.18.0.2:8080/x" → Url. Numeric hosts only: the lab has no resolver, and a DNS lookup would
+// add its own latency to the first connect.
+bool parse_url(const std::string& text, Url& out, std::string& error);
+
+struct Options {
+    enum class Mode { Churn, Pool };
+    Mode mode = Mode::Pool;
+    int connections = 32;         // pool: keep-alive connections; churn: connections in flight at most
+    double duration_s = 10;       // measured part of the run
+    double rate = 0;              // requests/s offered (open loop); 0 = closed loop
+    double warmup_s = 0;          // run, but do not record, before the measured part
+    uint64_t timeout_ms = 2000;   // per phase: connect, then request → response
+    uint64_t retry_delay_ms = 10; // a failed connect is retried after this long
+    uint64_t max_requests = 0;    // 0 = bounded by duration only
+    bool nodelay = true;
+    bool quiet = false;
+    std::string json_path;
+    Url url;
+};
+
+const char* mode_name(Options::Mode m);
+
+}  // namespace churn

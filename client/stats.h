@@ -1,0 +1,66 @@
+// stats.h: everything a churn-client run measures, and its JSON.
+//
+// Latency is counted from each request's INTENDED send time (open loop: t0 + k/rate), not from when a
+// connection finally got to send it. A server that stalls, or a connect() that fails and is retried,
+// therefore shows in the percentiles instead of being quietly omitted ("coordinated omission").
+// A request that never completes is recorded at its age when it was given up (failed, or still waiting
+// when the run ended), so latency_us is a lower bound on what the users behind it saw.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "client/histogram.h"
+
+namespace churn {
+
+enum class ProtoError { Timeout, BadResponse, ClosedEarly, Status4xx5xx, count };
+const char* proto_error_name(ProtoError e);
+
+struct Stats {
+    Histogram latency;   // intended send → response complete (or given up)
+    Histogram connect;   // connect() call → handshake complete (churn, and pool (re)connects)
+    Histogram request;   // request written → response complete, on an established connection
+    uint64_t ok = 0, failed = 0, unfinished = 0, scheduled = 0;
+    uint64_t handshakes = 0;  // connections established
+    uint64_t closes_by_server = 0;
+    std::map<int, uint64_t> errors;  // errno → count
+    uint64_t proto[static_cast<int>(ProtoError::count)] = {};
+    std::map<int, double> first_error_s;  // errno → seconds since the load started
+
+    struct Second {
+        uint64_t t = 0;
+        uint64_t requests = 0, connects = 0, failed = 0;
+        std::map<int, uint64_t> errors;
+        uint64_t p99_us = 0;
+    };
+    std::vector<Second> timeline;
+    Second now_sec;       // the second being filled
+    Histogram sec_latency;
+
+    void record_ok(uint64_t latency_us, uint64_t request_us);
+    void record_given_up(uint64_t age_us, bool unfinished);
+    void record_handshake(uint64_t connect_us);
+    void record_errno(int err, double since_start_s);
+    void record_proto(ProtoError e);
+    void close_second(uint64_t t);  // push now_sec into the timeline, start the next
+    void reset();                   // warmup over: forget everything measured so far
+
+    uint64_t total_errors() const;
+};
+
+// The run as churn-client --json writes it (keys documented in README.md).
+struct RunInfo {
+    std::string mode, target;
+    double rate, duration_s, elapsed_s;
+    int connections;
+    int ports_in_range;
+    std::map<std::string, std::string> sysctl;
+};
+nlohmann::json stats_json(const Stats& s, const RunInfo& info);
+
+}  // namespace churn

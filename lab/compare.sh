@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# compare.sh: `make compare`. The before/after of the project in one command:
+#   1. lab/scenario.sh churn   (a new connection per request)  in a fresh lab
+#   2. lab/scenario.sh pooled  (CONNS keep-alive connections)   in another fresh lab
+#   3. churn-report table      -> table.md, printed
+# into results/<UTC timestamp>/ (results/latest points to it), with meta.json recording how and where.
+# Same knobs for both scenarios: RATE DURATION CONNS SIZE WARMUP CLOSE PORT and the sysctl overrides
+# of lab/netns.sh. About 2 x (DURATION + WARMUP + 3) s.
+set -u -o pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root" || exit 1
+
+RATE=${RATE:-3000} DURATION=${DURATION:-20} CONNS=${CONNS:-32} SIZE=${SIZE:-64} WARMUP=${WARMUP:-0}
+CLOSE=${CLOSE:-client} PORT=${PORT:-8080}
+export RATE DURATION CONNS SIZE WARMUP CLOSE PORT
+BIN=${BIN:-build/bin}
+[ -x "$BIN/churn-report" ] || { echo "compare: $BIN/churn-report not found (run: make)" >&2; exit 1; }
+
+ts=$(date -u +%Y%m%dT%H%M%SZ)
+dir=results/$ts
+mkdir -p "$dir" || exit 1
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+# Each scenario runs as its own process with its own lab and trap. We run it in the background and
+# `wait`, so a Ctrl-C or SIGTERM reaches our trap at once, and we pass it on; the scenario's trap then
+# deletes its namespaces.
+child=
+forward() { [ -n "$child" ] && kill -TERM "$child" 2>/dev/null; wait "$child" 2>/dev/null; }
+trap 'forward; trap - INT; kill -INT $$' INT
+trap 'forward; exit 143' TERM
+
+for s in churn pooled; do
+  lab/scenario.sh "$s" "$dir" &
+  child=$!
+  wait $child || { echo "compare: scenario $s failed; partial results in $dir" >&2; exit 1; }
+  child=
+done
+
+# ---- meta.json: enough to reproduce the run and to say where it ran ----
+json_str() {  # JSON string literal: escape backslash, quote and control characters
+  local s=${1//\\/\\\\}
+  s=${s//\"/\\\"}
+  s=${s//$'\t'/\\t}
+  s=${s//$'\n'/\\n}
+  printf '"%s"' "$s"
+}
+cmd="make compare RATE=$RATE DURATION=$DURATION CONNS=$CONNS SIZE=$SIZE WARMUP=$WARMUP"
+[ "$CLOSE" = client ] || cmd+=" CLOSE=$CLOSE"
+[ "$PORT" = 8080 ] || cmd+=" PORT=$PORT"
+overrides=""
+for v in PORT_RANGE TW_REUSE TW_REUSE_DELAY FIN_TIMEOUT MAX_TW_BUCKETS CC SOMAXCONN; do
+  [ -n "${!v:-}" ] || continue
+  cmd+=" $v=\"${!v}\""
+  overrides+="${overrides:+, }$(json_str "$v"): $(json_str "${!v}")"
+done
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
+  commit+="-dirty"
+fi
+cat > "$dir/meta.json" <<EOF
+{
+  "command": $(json_str "$cmd"),
+  "argv": $(json_str "$0${*:+ $*}"),
+  "knobs": {"RATE": $RATE, "DURATION": $DURATION, "CONNS": $CONNS, "SIZE": $SIZE, "WARMUP": $WARMUP,
+            "CLOSE": $(json_str "$CLOSE"), "PORT": $PORT},
+  "sysctl_overrides": {$overrides},
+  "kernel": $(json_str "$(uname -r)"),
+  "hostname": $(json_str "$(hostname)"),
+  "nproc": $(nproc),
+  "date": $(json_str "$started"),
+  "git_commit": $(json_str "$commit")
+}
+EOF
+
+"$BIN/churn-report" table "$dir" || { echo "compare: churn-report table failed; results in $dir" >&2; exit 1; }
+ln -sfn "$ts" results/latest
+echo "compare: results in $dir (results/latest)" >&2

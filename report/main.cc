@@ -1,0 +1,124 @@
+// churn-report: tables and documents from lab results. Never measures anything itself: every number it
+// prints was written by churn-client, the TIME-WAIT sampler or the lab scripts.
+//
+//   churn-report table DIR                              DIR/table.md from a compare run, printed
+//   churn-report experiments --evidence DIR --out FILE  regenerate FILE's generated blocks
+//   churn-report experiments ... --check                exit 1 if FILE differs from what they'd be
+//   churn-report bench DIR                              DIR/bench.{json,md} from lab/bench.sh's runs
+//
+// Exit status: 0 ok, 1 --check found a difference, 2 a missing or malformed input (one line on stderr).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "report/bench.h"
+#include "report/evidence.h"
+#include "report/results.h"
+#include "report/splice.h"
+#include "report/table.h"
+
+using namespace churn::report;
+
+namespace {
+
+int cmd_table(const std::string& dir) {
+    CompareRun run = load_compare_dir(dir);
+    for (auto [name, tw] : {std::pair{"churn.tw.csv", &run.churn_tw}, std::pair{"pooled.tw.csv", &run.pooled_tw}})
+        if (tw->malformed > 0)
+            std::cerr << "churn-report: " << dir << "/" << name << ": " << tw->malformed << " malformed lines skipped\n";
+    std::string md = render_table(run);
+    write_text(dir + "/table.md", md);
+    std::cout << md;
+    return 0;
+}
+
+int cmd_experiments(const std::string& evidence_dir, const std::string& out, bool check) {
+    std::string text = read_text(out);
+    std::vector<std::string> names;
+    try {
+        for (const Block& b : find_blocks(text)) names.push_back(b.name);
+    } catch (const ReportError& e) {
+        throw ReportError(out + ": " + e.what());  // "EXPERIMENTS.md: line 12: END GENERATED: x without BEGIN"
+    }
+    Evidence ev(evidence_dir);
+    auto generate = [&](const std::string& name) { return ev.block(name); };
+
+    if (check) {
+        for (const std::string& path : ev.stale_tables(names)) {
+            std::cerr << "churn-report: " << path << " differs from what its JSON/CSV files render to (run: make experiments)\n";
+            return 1;
+        }
+        if (auto stale = first_stale_block(text, generate)) {
+            std::cerr << "churn-report: " << out << ": generated block '" << *stale
+                      << "' differs from " << evidence_dir << "/ (edited by hand? run: make experiments)\n";
+            return 1;
+        }
+        std::cout << out << ": " << names.size() << " generated block(s) match " << evidence_dir << "/\n";
+        return 0;
+    }
+
+    for (const std::string& path : ev.refresh_tables(names)) std::cout << "rewrote " << path << " from its JSON/CSV files\n";
+    std::string updated = splice_blocks(text, generate);
+    if (updated == text) {
+        std::cout << out << ": " << names.size() << " generated block(s) already up to date\n";
+        return 0;
+    }
+    write_text(out, updated);
+    std::cout << out << ": regenerated " << names.size() << " block(s) from " << evidence_dir << "/\n";
+    return 0;
+}
+
+int cmd_bench(const std::string& dir) {
+    Bench b = load_bench_dir(dir);
+    std::string md = render_bench_table(b);
+    write_text(dir + "/bench.json", bench_json(b));
+    write_text(dir + "/bench.md", md);
+    std::cout << md;
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"churn-report: before/after tables and EXPERIMENTS.md blocks from churnlab results"};
+    app.require_subcommand(1);
+
+    std::string table_dir;
+    auto* table = app.add_subcommand("table", "write DIR/table.md from a compare run (churn.json, pooled.json, "
+                                              "*.tw.csv, sysctl.json, meta.json) and print it");
+    table->add_option("DIR", table_dir, "results directory")->required();
+
+    std::string evidence = "evidence", out = "EXPERIMENTS.md";
+    bool check = false;
+    auto* exp = app.add_subcommand("experiments", "regenerate the <!-- BEGIN/END GENERATED: name --> blocks of a "
+                                                  "Markdown file from evidence/name/");
+    exp->add_option("--evidence", evidence, "evidence directory")->capture_default_str();
+    exp->add_option("--out", out, "Markdown file to update in place")->capture_default_str();
+    exp->add_flag("--check", check, "change nothing; exit 1 if the file (or a table.md) differs from the evidence");
+
+    std::string bench_dir;
+    auto* bench = app.add_subcommand("bench", "medians and ratios of lab/bench.sh runs: DIR/bench.json, DIR/bench.md");
+    bench->add_option("DIR", bench_dir, "bench results directory (with runs.tsv)")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);  // prints help or the usage error
+        return rc == 0 ? 0 : 2;
+    }
+
+    try {
+        if (*table) return cmd_table(table_dir);
+        if (*exp) return cmd_experiments(evidence, out, check);
+        if (*bench) return cmd_bench(bench_dir);
+    } catch (const ReportError& e) {
+        std::cerr << "churn-report: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {  // e.g. std::bad_alloc; still one line, still "input problem"
+        std::cerr << "churn-report: " << e.what() << "\n";
+        return 2;
+    }
+    return 2;
+}

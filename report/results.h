@@ -1,0 +1,74 @@
+// results.h: one compare run's files, loaded and checked: the client JSON of each scenario, the
+// TIME-WAIT samples, the lab's sysctls and meta.json. Everything the table shows comes from here, so a
+// missing or malformed file is one clear error (ReportError) naming the file, not a half-filled table.
+#pragma once
+
+#include <map>
+#include <stdexcept>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "report/tw_csv.h"
+
+namespace churn::report {
+
+// A one-line message such as "results/x/churn.json: missing number 'rps'". main() prints it, exits 2.
+struct ReportError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Percentiles as churn-client writes them, in microseconds.
+struct Percentiles {
+    double p50_us = 0, p99_us = 0, p999_us = 0;
+};
+
+// The subset of churn-client's JSON the table needs.
+struct ClientRun {
+    std::string mode;            // "churn" | "pool"
+    double rate = 0;             // offered req/s; 0 = closed loop
+    double duration_s = 0;
+    double rps = 0;              // achieved, ok responses per second
+    Percentiles latency;
+    double handshakes_per_s = 0;
+    long requests_failed = 0;
+    long requests_unfinished = 0;
+    long ports_in_range = 0;
+    std::map<std::string, long> errors;          // errno name -> count
+    std::map<std::string, double> first_error_s; // errno name -> seconds since start
+};
+
+struct Sysctls {
+    long port_lo = 0, port_hi = 0;  // client host's net.ipv4.ip_local_port_range
+    long tw_reuse = -1;             // client host's net.ipv4.tcp_tw_reuse, -1 if not recorded
+    long ports() const { return port_hi - port_lo + 1; }
+};
+
+struct Meta {
+    std::string command, kernel, hostname, date, git_commit;
+    long nproc = 0;
+    std::string knobs;  // "RATE=3000 DURATION=20 ..." in file order
+};
+
+struct CompareRun {
+    ClientRun churn, pooled;
+    TwSummary churn_tw, pooled_tw;
+    Sysctls sysctl;
+    Meta meta;
+};
+
+// Parse one file's text. `name` is the path used in error messages.
+ClientRun parse_client_json(const std::string& text, const std::string& name);
+Sysctls parse_sysctl_json(const std::string& text, const std::string& name);
+Meta parse_meta_json(const std::string& text, const std::string& name);
+
+// Read DIR/{churn,pooled}.json, DIR/{churn,pooled}.tw.csv, DIR/sysctl.json, DIR/meta.json.
+CompareRun load_compare_dir(const std::string& dir);
+
+// Whole file as a string; ReportError "PATH: cannot open (ENOENT)" when it cannot be read.
+std::string read_text(const std::string& path);
+// Replace PATH's content (via PATH.tmp + rename, so a reader never sees half a file).
+void write_text(const std::string& path, const std::string& text);
+bool file_exists(const std::string& path);
+
+}  // namespace churn::report

@@ -1,0 +1,178 @@
+#include "server/connection.h"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "server/listener.h"
+
+namespace churn {
+
+namespace {
+// EPOLLRDHUP always: the peer's FIN (half-close) must wake us even when we have nothing to write.
+// EPOLLOUT only while output is pending: an idle keep-alive socket is always writable, and asking for
+// it would wake the loop for nothing (edge-triggered, once per ACK that frees send-buffer space).
+constexpr uint32_t kIdle = EPOLLIN | EPOLLRDHUP;
+constexpr uint32_t kWriting = EPOLLIN | EPOLLRDHUP | EPOLLOUT;
+}  // namespace
+
+void Connection::open(int fd) {
+    fd_ = fd;
+    // clear() keeps the buffers' capacity: a reused connection object does not allocate again.
+    in_.clear();
+    out_.clear();
+    parser_.reset();
+    body_left_ = 0;
+    pending_ = nullptr;
+    pending_head_ = false;
+    closing_ = peer_eof_ = must_read_ = false;
+}
+
+void Connection::on_events(uint32_t events) {
+    // EPOLLHUP/EPOLLERR also mean "read now": read() is where the pending error (ECONNRESET) or the
+    // EOF shows up with its errno.
+    bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+    step(readable || must_read_);
+}
+
+// One pass: take input, answer it, push the answers, then decide whether the connection ends.
+void Connection::step(bool readable) {
+    bool again = false;
+    if (readable && !closing_ && !peer_eof_) {
+        if (out_.readable() >= kOutputCap) {
+            must_read_ = true;  // resume when EPOLLOUT has drained the backlog
+        } else {
+            Buffer::FillResult f = in_.fill_from(fd_, kReadCap);
+            stats_.bytes_in += f.bytes;
+            must_read_ = f.how == Buffer::Fill::Full;
+            if (f.how == Buffer::Fill::Error) return fail(f.err);
+            // EOF with bytes still buffered: answer them first (the peer half-closed after sending,
+            // e.g. `printf ... | nc -N`), close afterwards.
+            if (f.how == Buffer::Fill::Eof) peer_eof_ = true;
+            if (must_read_) again = true;
+        }
+    }
+    if (!closing_ && serve()) again = true;
+
+    if (out_.readable() > 0) {
+        size_t before = out_.readable();
+        IoResult w = out_.flush_to(fd_);
+        stats_.bytes_out += before - out_.readable();
+        if (w.status == Io::Error) return fail(w.err);
+    }
+    if (out_.readable() > 0) {
+        // The send buffer is full: EPOLLOUT brings us back here, and step() carries on from where it
+        // stopped (serving more, closing) once the backlog drains.
+        reactor_.rewatch(fd_, kWriting);
+        return;
+    }
+    reactor_.rewatch(fd_, kIdle);  // no syscall when the interest set is unchanged
+
+    if (closing_) return finish(End::Server);
+    if (peer_eof_ && !again) return finish(End::Client);
+    if (again) reactor_.defer(fd_, EPOLLIN);
+}
+
+// Parse and answer every complete request buffered, in order, appending the answers to out_ so that
+// a pipelined burst is flushed with one send().
+bool Connection::serve() {
+    for (int served = 0;;) {
+        if (body_left_ > 0) {
+            // Bodies are read and dropped; the answer waits until the whole body is in, so the next
+            // request's first byte is where the parser will start.
+            size_t take = static_cast<size_t>(std::min<uint64_t>(body_left_, in_.readable()));
+            in_.consume(take);
+            body_left_ -= take;
+            if (body_left_ > 0) return false;
+            respond(*pending_, pending_head_);
+            if (closing_) return false;
+        }
+        if (in_.readable() == 0) return false;
+        if (served == kRequestsPerWakeup || out_.readable() >= kOutputCap) return true;
+
+        http::ParseResult p = parser_.parse(in_.view());
+        if (p.status == http::Parse::NeedMore) return false;
+        if (p.status == http::Parse::Error) {
+            if (p.error_status == 431) ++stats_.http_431;
+            else if (p.error_status == 501) ++stats_.http_501;
+            else ++stats_.http_400;
+            // After a request we cannot parse, nothing tells us where the next one starts: answer and close.
+            respond(responses_.error(p.error_status), false);
+            return false;
+        }
+        ++served;
+        ++stats_.requests;
+        const http::Request& q = p.request;
+        const Response* r = &responses_.keep_alive_11;
+        if (opt_.close_server || !q.keep_alive) r = &responses_.close;
+        else if (q.version_minor == 0) r = &responses_.keep_alive_10;
+        bool head = q.is_head();
+        uint64_t body = q.content_length;
+        bool expect = q.expect_continue;
+        in_.consume(q.header_bytes);  // q's string_views die here
+        if (body > 0) {
+            body_left_ = body;
+            pending_ = r;
+            pending_head_ = head;
+            // curl waits up to 1 s for this before sending a large body; skip it if the body is here.
+            if (expect && in_.readable() < body) out_.append(responses_.continue_100);
+            continue;
+        }
+        respond(*r, head);
+        if (closing_) return false;
+    }
+}
+
+void Connection::respond(const Response& r, bool head_only) {
+    out_.append(head_only ? r.head_only() : r.full());
+    ++stats_.responses;
+    // Anything after a Connection: close answer (pipelined requests) is left unanswered, as RFC 9112
+    // §9.6 says; the client knows to retry them on a new connection.
+    if (&r != &responses_.keep_alive_11 && &r != &responses_.keep_alive_10) closing_ = true;
+}
+
+void Connection::fail(int err) {
+    stats_.count_error(err);
+    // ECONNRESET on read, EPIPE on write: the peer's RST (a client with SO_LINGER 0, or one that
+    // closed with our data unread). Anything else is a real socket error.
+    finish(err == ECONNRESET || err == EPIPE ? End::Reset : End::Error);
+}
+
+void Connection::finish(End how) {
+    // Unregister before close(): once closed, the fd number can come back from the next accept4().
+    reactor_.forget(fd_);
+    if (how == End::Server && !peer_eof_) {
+        // close() with unread bytes in the receive queue sends RST instead of FIN (RFC 2525 §2.17), and
+        // the RST may destroy our last response before the client reads it. Read what is queued first.
+        // Bytes that arrive after close() still draw an RST; a full lingering close is not worth a
+        // timer here. (--linger0 sends RST on purpose, after the response, and is unaffected.)
+        in_.clear();
+        Buffer::FillResult f = in_.fill_from(fd_, 64 * 1024);
+        stats_.bytes_in += f.bytes;
+        in_.clear();
+        if (f.how == Buffer::Fill::Eof) peer_eof_ = true;
+    }
+    // A peer that half-closed before our last answer sent the first FIN: the TIME-WAIT is on its side,
+    // even when our answer said Connection: close.
+    if (how == End::Server && peer_eof_) how = End::Client;
+    switch (how) {
+        case End::Client: ++stats_.close_client; break;
+        case End::Server: ++stats_.close_server; break;
+        case End::Reset: ++stats_.close_reset; break;
+        case End::Error: ++stats_.close_error; break;
+    }
+    // With --linger0 this close() sends RST and the socket skips TIME-WAIT; otherwise it sends FIN,
+    // and whichever side sent the first FIN holds the TIME-WAIT for 60 s.
+    if (int err = close_fd(fd_)) stats_.count_error(err);
+    fd_ = -1;
+    owner_.release(this);  // to the free list; this object stays valid until we return
+}
+
+void Connection::abandon() {
+    reactor_.forget(fd_);
+    if (int err = close_fd(fd_)) stats_.count_error(err);
+    fd_ = -1;
+    ++stats_.open_at_exit;
+}
+
+}  // namespace churn

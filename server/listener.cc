@@ -1,0 +1,164 @@
+#include "server/listener.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+
+#include <cerrno>
+
+#include "loop/socket.h"
+#include "loop/sys.h"
+
+namespace churn {
+
+namespace {
+constexpr uint64_t kRetryUs = 10'000;
+
+int open_spare() {
+    // O_CLOEXEC like every other fd we hold; /dev/null because it always opens and costs nothing.
+    return ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+}  // namespace
+
+Listener::Listener(Reactor& reactor, const ServerOptions& opt, const Responses& responses, ServerStats& stats)
+    : reactor_(reactor), opt_(opt), responses_(responses), stats_(stats) {
+    spare_fd_ = open_spare();
+    if (spare_fd_ < 0) throw_sys("open", "/dev/null, O_RDONLY", errno);
+    try {
+        fd_ = listen_tcp(opt.endpoint, ListenOptions{opt.backlog, opt.reuseport});
+    } catch (...) {
+        ::close(spare_fd_);
+        throw;
+    }
+    // Connections may already be queued between listen() and here; EPOLL_CTL_ADD reports a socket that
+    // is already readable, so the first edge is not lost.
+    reactor_.watch(fd_, EPOLLIN, this);
+}
+
+Listener::~Listener() {
+    if (reactor_.watching(fd_)) reactor_.forget(fd_);
+    ::close(fd_);
+    if (spare_fd_ >= 0) ::close(spare_fd_);
+}
+
+std::string Listener::local() const { return local_str(fd_); }
+
+void Listener::on_events(uint32_t) {
+    for (;;) {
+        int rc = accept_one(fd_);
+        if (rc >= 0) {
+            admit(rc);
+            continue;
+        }
+        int err = -rc;
+        switch (err) {
+            case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+            case EWOULDBLOCK:
+#endif
+                return;  // drained: the next connection brings a new edge
+            case EMFILE:
+            case ENFILE:
+                // The fd table is full. accept4() reports this before it looks at the queue, so an empty
+                // queue at EMFILE never says EAGAIN: shed_one() tells us when we are done.
+                if (spare_fd_ < 0) {
+                    stats_.count_error(err);
+                    retry_later();
+                    return;
+                }
+                if (shed_one(err) < 0) return;
+                continue;
+            case ENOBUFS:
+            case ENOMEM:
+                // Kernel memory pressure: hammering accept4() will not help; try again shortly.
+                stats_.count_error(err);
+                retry_later();
+                return;
+            case EBADF:
+            case EINVAL:
+            case ENOTSOCK:
+            case EFAULT:
+                throw_sys("accept4", "fd=" + std::to_string(fd_), err);
+            default:
+                // ECONNABORTED, EPERM (a firewall rule), and the network errors of the new socket
+                // (EPROTO, ENETDOWN, EHOSTUNREACH, ...): that connection is gone, the next may be fine.
+                stats_.count_error(err);
+                continue;
+        }
+    }
+}
+
+// EMFILE/ENFILE with the spare fd in hand: free one slot, accept into it, close both ends of the
+// bargain. Returns the fd accept4 gave (already closed), or -errno (-EAGAIN once the queue is empty).
+int Listener::shed_one(int err) {
+    ::close(spare_fd_);
+    int rc = accept_one(fd_);
+    if (rc >= 0) {
+        ++stats_.accepted;
+        ++stats_.shed;
+        stats_.count_error(err);  // one count per connection we had to turn away
+        if (int e = close_fd(rc)) stats_.count_error(e);
+    } else if (rc != -EAGAIN) {
+        stats_.count_error(-rc);
+    }
+    spare_fd_ = open_spare();  // may fail if another thread took the slot; retry_later reopens it
+    return rc;
+}
+
+void Listener::retry_later() {
+    if (retry_armed_) return;
+    retry_armed_ = true;
+    reactor_.after(kRetryUs, [this] {
+        retry_armed_ = false;
+        if (spare_fd_ < 0) spare_fd_ = open_spare();
+        // No edge will come for connections already queued: run the accept loop ourselves.
+        on_events(EPOLLIN);
+    });
+}
+
+void Listener::admit(int fd) {
+    ++stats_.accepted;
+    if (opt_.max_conns != 0 && stats_.live >= opt_.max_conns) {
+        // Over the limit: accepting and closing at once tells the client "no" in one round trip; leaving
+        // it in the queue would let the backlog fill and SYNs be dropped, which looks like packet loss.
+        ++stats_.rejected;
+        if (int e = close_fd(fd)) stats_.count_error(e);
+        return;
+    }
+    // Set on the accepted socket, not inherited from the listener, so each run's choice is explicit.
+    if (opt_.nodelay) {
+        // Nagle would hold a small response while an earlier segment is unacknowledged; with the
+        // client's delayed ACK that is a 40 ms stall for pipelined or multi-write answers.
+        if (int e = set_nodelay(fd, true)) stats_.count_error(e);
+    }
+    if (opt_.linger0) {
+        if (int e = set_linger0(fd)) stats_.count_error(e);
+    }
+    Connection* c;
+    if (free_.empty()) {
+        pool_.push_back(std::make_unique<Connection>(reactor_, *this, opt_, responses_, stats_));
+        c = pool_.back().get();
+    } else {
+        c = free_.back();
+        free_.pop_back();
+    }
+    c->open(fd);
+    if (++stats_.live > stats_.max_concurrent) stats_.max_concurrent = stats_.live;
+    // The request usually is already in the receive queue; ADD reports that, no read needed here.
+    reactor_.watch(fd, EPOLLIN | EPOLLRDHUP, c);
+}
+
+void Listener::release(Connection* c) {
+    --stats_.live;
+    free_.push_back(c);
+}
+
+void Listener::abandon_all() {
+    for (auto& c : pool_) {
+        if (c->is_open()) {
+            c->abandon();
+            --stats_.live;
+        }
+    }
+}
+
+}  // namespace churn

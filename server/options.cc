@@ -1,0 +1,98 @@
+#include "server/options.h"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <ostream>
+
+namespace churn {
+
+namespace {
+
+// Every check below reports "--name: what is wrong"; parse_cli adds the program name and exits 2.
+struct BadValue {
+    std::string message;
+};
+
+long long to_integer(const char* name, const std::string& text, long long min, long long max) {
+    long long v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec == std::errc::result_out_of_range)
+        throw BadValue{std::string(name) + ": '" + text + "' is out of range"};
+    if (ec != std::errc() || ptr != text.data() + text.size() || text.empty())
+        throw BadValue{std::string(name) + ": '" + text + "' is not an integer"};
+    if (v < min) throw BadValue{std::string(name) + ": must be >= " + std::to_string(min)};
+    if (v > max) throw BadValue{std::string(name) + ": must be <= " + std::to_string(max)};
+    return v;
+}
+
+double to_seconds(const char* name, const std::string& text) {
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !std::isfinite(v))
+        throw BadValue{std::string(name) + ": '" + text + "' is not a number of seconds"};
+    if (v < 0) throw BadValue{std::string(name) + ": must be >= 0"};
+    return v;
+}
+
+std::string one_of(const char* name, const std::string& text, const char* a, const char* b) {
+    if (text == a || text == b) return text;
+    throw BadValue{std::string(name) + ": must be '" + a + "' or '" + b + "', got '" + text + "'"};
+}
+
+}  // namespace
+
+int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostream& out, std::ostream& err) {
+    CLI::App app{"churn-server: a tiny HTTP/1.1 server for TCP connection-churn experiments.\n"
+                 "Answers every request with the same --size byte body; counts who closed each connection."};
+    app.name("churn-server");
+    std::string size = "64", close = "client", nodelay = "on", backlog = "4096", max_conns = "0", duration = "0";
+    app.add_option("--listen", opt.listen, "address to listen on: IPv4:PORT, [IPv6]:PORT or PORT")
+        ->required()
+        ->type_name("ADDR:PORT");
+    app.add_option("--size", size, "response body bytes (default 64)")->type_name("BYTES");
+    app.add_option("--close", close,
+                   "who closes first: client (default; the server waits for the peer's FIN) or server "
+                   "(Connection: close after each response, TIME-WAIT on the server host)")
+        ->type_name("client|server");
+    app.add_flag("--linger0", opt.linger0, "SO_LINGER {1,0} on accepted sockets: close() sends RST, no TIME-WAIT");
+    app.add_option("--nodelay", nodelay, "TCP_NODELAY on accepted sockets (default on)")->type_name("on|off");
+    app.add_option("--backlog", backlog, "listen() backlog (default 4096; the kernel caps it at somaxconn)")
+        ->type_name("N");
+    app.add_flag("--reuseport", opt.reuseport, "SO_REUSEPORT on the listening socket");
+    app.add_option("--max-conns", max_conns, "open connections allowed; more are accepted and closed at once "
+                                             "(0 = unlimited)")
+        ->type_name("N");
+    app.add_option("--duration", duration, "stop after this many seconds (0 = until SIGINT/SIGTERM)")
+        ->type_name("SECONDS");
+    app.add_option("--json", opt.json_path, "write the counters as a JSON object to FILE on exit")->type_name("FILE");
+    app.add_flag("--quiet", opt.quiet, "no summary line on stderr at exit");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e, out, err);  // --help
+        err << "churn-server: " << e.what() << "\n";
+        return 2;
+    }
+    try {
+        std::string why;
+        if (!Endpoint::parse(opt.listen, opt.endpoint, why)) throw BadValue{"--listen: " + why};
+        opt.size = static_cast<size_t>(to_integer("--size", size, 0, static_cast<long long>(kMaxBodySize)));
+        opt.close_server = one_of("--close", close, "client", "server") == "server";
+        opt.nodelay = one_of("--nodelay", nodelay, "on", "off") == "on";
+        opt.backlog = static_cast<int>(to_integer("--backlog", backlog, 1, std::numeric_limits<int>::max()));
+        opt.max_conns = static_cast<uint64_t>(
+            to_integer("--max-conns", max_conns, 0, std::numeric_limits<long long>::max()));
+        opt.duration_s = to_seconds("--duration", duration);
+        if (app.count("--json") && opt.json_path.empty()) throw BadValue{"--json: needs a file name"};
+    } catch (const BadValue& e) {
+        err << "churn-server: " << e.message << "\n";
+        return 2;
+    }
+    return -1;
+}
+
+}  // namespace churn

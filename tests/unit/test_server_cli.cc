@@ -1,0 +1,110 @@
+// churn-server's command line: every bad value is one line on stderr and exit code 2.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "server/options.h"
+
+namespace {
+
+struct Cli {
+    int rc;
+    std::string out, err;
+    churn::ServerOptions opt;
+};
+
+Cli run_cli(std::vector<std::string> args) {
+    args.insert(args.begin(), "churn-server");
+    std::vector<const char*> argv;
+    for (const auto& a : args) argv.push_back(a.c_str());
+    Cli c;
+    std::ostringstream out, err;
+    c.rc = churn::parse_cli(static_cast<int>(argv.size()), argv.data(), c.opt, out, err);
+    c.out = out.str();
+    c.err = err.str();
+    return c;
+}
+
+}  // namespace
+
+TEST_CASE("defaults") {
+    Cli c = run_cli({"--listen", "127.0.0.1:18080"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.err.empty());
+    CHECK(c.opt.endpoint.str() == "127.0.0.1:18080");
+    CHECK(c.opt.size == 64);
+    CHECK_FALSE(c.opt.close_server);
+    CHECK_FALSE(c.opt.linger0);
+    CHECK(c.opt.nodelay);
+    CHECK(c.opt.backlog == 4096);
+    CHECK_FALSE(c.opt.reuseport);
+    CHECK(c.opt.max_conns == 0);
+    CHECK(c.opt.duration_s == 0);
+    CHECK(c.opt.json_path.empty());
+    CHECK_FALSE(c.opt.quiet);
+}
+
+TEST_CASE("every option") {
+    Cli c = run_cli({"--listen", "[::1]:9000", "--size", "0", "--close", "server", "--linger0", "--nodelay", "off",
+                     "--backlog", "16", "--reuseport", "--max-conns", "100", "--duration", "2.5", "--json",
+                     "/tmp/x.json", "--quiet"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.endpoint.str() == "[::1]:9000");
+    CHECK(c.opt.size == 0);
+    CHECK(c.opt.close_server);
+    CHECK(c.opt.linger0);
+    CHECK_FALSE(c.opt.nodelay);
+    CHECK(c.opt.backlog == 16);
+    CHECK(c.opt.reuseport);
+    CHECK(c.opt.max_conns == 100);
+    CHECK(c.opt.duration_s == 2.5);
+    CHECK(c.opt.json_path == "/tmp/x.json");
+    CHECK(c.opt.quiet);
+}
+
+TEST_CASE("--help exits 0 with the usage on stdout") {
+    Cli c = run_cli({"--help"});
+    CHECK(c.rc == 0);
+    CHECK(c.out.find("--listen") != std::string::npos);
+    CHECK(c.err.empty());
+}
+
+TEST_CASE("bad values: one line, exit 2") {
+    struct Case {
+        std::vector<std::string> args;
+        std::string err;
+    } cases[] = {
+        {{"--listen", "127.0.0.1:18080", "--size", "-1"}, "churn-server: --size: must be >= 0\n"},
+        {{"--listen", "127.0.0.1:18080", "--size=abc"}, "churn-server: --size: 'abc' is not an integer\n"},
+        {{"--listen", "127.0.0.1:18080", "--size", "67108865"}, "churn-server: --size: must be <= 67108864\n"},
+        {{"--listen", "127.0.0.1:18080", "--close", "both"},
+         "churn-server: --close: must be 'client' or 'server', got 'both'\n"},
+        {{"--listen", "127.0.0.1:18080", "--nodelay", "1"}, "churn-server: --nodelay: must be 'on' or 'off', got '1'\n"},
+        {{"--listen", "127.0.0.1:18080", "--backlog", "0"}, "churn-server: --backlog: must be >= 1\n"},
+        {{"--listen", "127.0.0.1:18080", "--max-conns", "-5"}, "churn-server: --max-conns: must be >= 0\n"},
+        {{"--listen", "127.0.0.1:18080", "--duration", "soon"},
+         "churn-server: --duration: 'soon' is not a number of seconds\n"},
+        {{"--listen", "127.0.0.1:18080", "--duration", "-1"}, "churn-server: --duration: must be >= 0\n"},
+        {{"--listen", "127.0.0.1:0"}, "churn-server: --listen: bad port '0' in '127.0.0.1:0' (want 1-65535)\n"},
+        {{"--listen", "localhost:80"},
+         "churn-server: --listen: bad address 'localhost' (want a numeric IPv4 or IPv6 address)\n"},
+        {{}, "churn-server: --listen is required\n"},
+    };
+    for (const Case& c : cases) {
+        std::string joined;
+        for (const auto& a : c.args) joined += a + " ";
+        INFO(joined);
+        Cli r = run_cli(c.args);
+        CHECK(r.rc == 2);
+        CHECK(r.err == c.err);
+    }
+}
+
+TEST_CASE("unknown options and stray arguments exit 2") {
+    Cli c = run_cli({"--listen", "127.0.0.1:18080", "--bogus"});
+    CHECK(c.rc == 2);
+    CHECK(c.err.rfind("churn-server: ", 0) == 0);
+    CHECK(std::count(c.err.begin(), c.err.end(), '\n') == 1);
+}

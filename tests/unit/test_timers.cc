@@ -1,0 +1,214 @@
+// test_timers.cc: the timer heap with made-up clocks (exact, never flaky), then the Reactor's timers on
+// the real CLOCK_MONOTONIC. The machine is shared: a timer may be late, so lateness bounds are generous,
+// but it must never be early.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "loop/clock.h"
+#include "loop/reactor.h"
+#include "loop/timerfd.h"
+
+using namespace churn;
+
+namespace {
+constexpr uint64_t kMs = 1000;          // microseconds
+constexpr uint64_t kLateSlack = 15 * kMs;  // a loaded 2-core box; earliness gets no slack at all
+}  // namespace
+
+// ---- TimerQueue alone: time is whatever we pass to run_due() ----
+
+TEST_CASE("TimerQueue: timers added out of order fire in deadline order", "[timers]") {
+    TimerQueue q;
+    std::string order;
+    q.add(300, 0, [&] { order += 'C'; });
+    q.add(100, 0, [&] { order += 'A'; });
+    q.add(200, 0, [&] { order += 'B'; });
+    CHECK(q.next_deadline() == 100);
+
+    CHECK(q.run_due(99) == 100);  // nothing due yet
+    CHECK(order == "");
+    CHECK(q.run_due(200) == 300);  // deadline == now is due
+    CHECK(order == "AB");
+    CHECK(q.run_due(1000) == 0);
+    CHECK(order == "ABC");
+    CHECK(q.size() == 0);
+}
+
+TEST_CASE("TimerQueue: equal deadlines fire in insertion order", "[timers]") {
+    TimerQueue q;
+    std::string order;
+    q.add(500, 0, [&] { order += '1'; });
+    q.add(500, 0, [&] { order += '2'; });
+    q.add(400, 0, [&] { order += '0'; });
+    q.add(500, 0, [&] { order += '3'; });
+    q.add(500, 0, [&] { order += '4'; });
+    q.run_due(500);
+    CHECK(order == "01234");
+}
+
+TEST_CASE("TimerQueue: a periodic timer is scheduled from its intended time, not from now", "[timers]") {
+    TimerQueue q;
+    int ticks = 0;
+    q.add(100, 10, [&] { ++ticks; });
+    CHECK(q.run_due(105) == 110);  // late by 5: the next tick is still at 110, not 115
+    CHECK(ticks == 1);
+    CHECK(q.run_due(135) == 140);  // 110, 120, 130 were all due
+    CHECK(ticks == 4);
+    CHECK(q.size() == 1);
+}
+
+TEST_CASE("TimerQueue: cancel prevents firing and drops the deadline", "[timers]") {
+    TimerQueue q;
+    bool a = false, b = false;
+    TimerId ia = q.add(100, 0, [&] { a = true; });
+    q.add(200, 0, [&] { b = true; });
+    q.cancel(ia);
+    CHECK(q.next_deadline() == 200);  // the timerfd must not be armed for a timer that is gone
+    q.run_due(1000);
+    CHECK_FALSE(a);
+    CHECK(b);
+    q.cancel(ia);     // twice: harmless
+    q.cancel(12345);  // unknown: harmless
+    CHECK(q.next_deadline() == 0);
+}
+
+TEST_CASE("TimerQueue: callbacks may cancel themselves and add timers", "[timers]") {
+    TimerQueue q;
+    int ticks = 0;
+    TimerId self = 0;
+    self = q.add(100, 10, [&] {
+        if (++ticks == 3) q.cancel(self);
+    });
+    CHECK(q.run_due(1000) == 0);  // due 100..1000, but it cancelled itself on the third
+    CHECK(ticks == 3);
+
+    std::string order;
+    q.add(100, 0, [&] {
+        order += 'a';
+        q.add(150, 0, [&] { order += 'c'; });  // later than now: waits
+        q.add(90, 0, [&] { order += 'b'; });   // already due: runs in this same pass
+    });
+    CHECK(q.run_due(100) == 150);
+    CHECK(order == "ab");
+    q.run_due(150);
+    CHECK(order == "abc");
+}
+
+// ---- Reactor timers on the real clock ----
+
+TEST_CASE("Reactor: a 20 ms timer fires no earlier than 20 ms", "[timers][reactor]") {
+    Reactor r;
+    uint64_t start = mono_us();
+    uint64_t fired = 0;
+    r.after(20 * kMs, [&] {
+        fired = mono_us();
+        r.stop();
+    });
+    r.run();
+    REQUIRE(fired != 0);
+    CHECK(fired - start >= 20 * kMs);
+    CHECK(fired - start < 20 * kMs + kLateSlack);
+}
+
+TEST_CASE("Reactor: timers added out of order, and equal deadlines, fire in order", "[timers][reactor]") {
+    Reactor r;
+    std::string order;
+    std::vector<uint64_t> late;  // fire time minus deadline, per timer
+    uint64_t base = mono_us() + 5 * kMs;
+    auto timer = [&](uint64_t when, char c) {
+        r.at(when, [&, when, c] {
+            late.push_back(mono_us() - when);  // unsigned: an early fire shows as a huge number
+            order += c;
+        });
+    };
+    timer(base + 20 * kMs, 'E');
+    timer(base, 'A');
+    timer(base + 10 * kMs, 'B');
+    timer(base + 10 * kMs, 'C');
+    timer(base + 10 * kMs, 'D');
+    r.at(base + 30 * kMs, [&] { r.stop(); });
+    r.run();
+    CHECK(order == "ABCDE");
+    for (uint64_t l : late) CHECK(l < kLateSlack);
+}
+
+TEST_CASE("Reactor: a periodic timer does not accumulate drift", "[timers][reactor]") {
+    Reactor r;
+    constexpr uint64_t kInterval = 10 * kMs;
+    constexpr int kTicks = 10;
+    std::vector<uint64_t> at;
+    uint64_t start = mono_us();
+    TimerId id = 0;
+    id = r.every(kInterval, [&] {
+        at.push_back(mono_us() - start);
+        if (at.size() == kTicks) {
+            r.cancel(id);
+            r.after(3 * kInterval, [&] { r.stop(); });  // would see an 11th tick if cancel failed
+        }
+    });
+    r.run();
+    REQUIRE(at.size() == kTicks);
+    for (int k = 1; k <= kTicks; ++k) {
+        INFO("tick " << k << " at " << at[k - 1] << " us");
+        CHECK(at[k - 1] >= k * kInterval);
+        // Same slack for the 10th tick as for the 1st: lateness must not add up tick after tick.
+        CHECK(at[k - 1] < k * kInterval + kLateSlack);
+    }
+}
+
+TEST_CASE("Reactor: cancel prevents firing; the next timer still fires on time", "[timers][reactor]") {
+    Reactor r;
+    bool cancelled_fired = false;
+    uint64_t start = mono_us();
+    uint64_t fired = 0;
+    TimerId early = r.after(10 * kMs, [&] { cancelled_fired = true; });
+    r.after(30 * kMs, [&] {
+        fired = mono_us() - start;
+        r.stop();
+    });
+    r.cancel(early);
+    r.run();
+    CHECK_FALSE(cancelled_fired);
+    CHECK(fired >= 30 * kMs);
+    CHECK(fired < 30 * kMs + kLateSlack);
+}
+
+TEST_CASE("Reactor: a timer added earlier than the armed one re-arms the timerfd", "[timers][reactor]") {
+    Reactor r;
+    bool late_fired = false;
+    uint64_t start = mono_us();
+    uint64_t fired = 0;
+    TimerId late = r.after(500 * kMs, [&] { late_fired = true; });
+    r.after(10 * kMs, [&] {
+        fired = mono_us() - start;
+        r.stop();
+    });
+    r.run();
+    CHECK(fired >= 10 * kMs);
+    CHECK(fired < 10 * kMs + kLateSlack);  // not held back until the 500 ms deadline
+    CHECK_FALSE(late_fired);
+    r.cancel(late);
+}
+
+TEST_CASE("Reactor: a timer callback cancels itself and adds a new timer", "[timers][reactor]") {
+    Reactor r;
+    int ticks = 0;
+    uint64_t start = mono_us();
+    uint64_t done = 0;
+    TimerId self = 0;
+    self = r.every(5 * kMs, [&] {
+        if (++ticks < 3) return;
+        r.cancel(self);
+        r.after(5 * kMs, [&] {
+            done = mono_us() - start;
+            r.after(20 * kMs, [&] { r.stop(); });  // room for a stray 4th tick to show up
+        });
+    });
+    r.run();
+    CHECK(ticks == 3);
+    CHECK(done >= 20 * kMs);  // 3 ticks of 5 ms, then 5 ms more
+    CHECK(done < 20 * kMs + kLateSlack);
+}
