@@ -14,7 +14,7 @@ BIN        := $(BUILD)/bin
 
 # Knobs for the lab runs (make compare RATE=3000 DURATION=20 CONNS=32 SIZE=64).
 RATE       ?= 3000
-DURATION   ?= 20
+DURATION   ?= 40
 CONNS      ?= 32
 SIZE       ?= 64
 WARMUP     ?= 0

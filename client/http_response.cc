@@ -287,7 +287,8 @@ size_t ResponseParser::feed_body(const char* data, size_t len) {
                     ++i;
                     if (over_limit()) break;
                 } else if (chunk_digits_ == 0) {
-                    fail("bad chunk size: " + quoted({data + i, std::min<size_t>(len - i, 16)}));
+                    // Only the byte itself: the text must not depend on where the read() ended.
+                    fail("bad chunk size: unexpected " + quoted({&c, 1}) + " where a hex digit was expected");
                 } else if (c == '\r') {
                     phase_ = Phase::ChunkSizeLF;
                     ++i;

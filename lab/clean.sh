@@ -23,10 +23,10 @@ runids=("$@")
 removed=0
 
 kill_pids() {  # TERM, up to 2 s, then KILL
-  local pids=$* p i alive
+  local pids=$* p alive
   [ -n "$pids" ] || return 0
   kill -TERM $pids 2>/dev/null
-  for i in $(seq 1 20); do
+  for _ in $(seq 1 20); do
     alive=""
     for p in $pids; do kill -0 "$p" 2>/dev/null && alive+=" $p"; done
     [ -n "$alive" ] || return 0
@@ -36,7 +36,7 @@ kill_pids() {  # TERM, up to 2 s, then KILL
   sleep 0.1
 }
 
-describe() { local p; for p in "$@"; do printf ' %s(%s)' "$p" "$(cat /proc/$p/comm 2>/dev/null || echo gone)"; done; }
+describe() { local p; for p in "$@"; do printf "\n  %s %s" "$p" "$(ps -o args= -p "$p" 2>/dev/null | cut -c1-100 || echo gone)"; done; }
 
 # 1. Processes marked by a lab run, whichever namespace they are in. Skip ourselves and our ancestors
 #    (a shell that exported CHURNLAB_RUN must not kill itself).

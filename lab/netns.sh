@@ -1,4 +1,5 @@
 # netns.sh: the two-host lab. Sourced by scenario.sh, compare.sh and bench.sh, never run directly.
+# shellcheck shell=bash
 #
 #   client host                                   server host
 #   netns churnlab-<RUNID>-cli                    netns churnlab-<RUNID>-srv
@@ -31,7 +32,10 @@
 #   lab_up                 create the namespaces, veth, addresses; install the teardown trap
 #   lab_down               kill everything in the namespaces, delete them (idempotent)
 #   lab_cli CMD...         run CMD on the client host;  lab_srv CMD... on the server host
+#                          (foreground only: to start one in the background write
+#                          `ip netns exec "$LAB_SRV" CMD &`, so that $! is CMD itself, not a subshell)
 #   lab_track PID          a host-side helper (e.g. the sampler) to kill at teardown
+#   lab_tmpdir             make a temp dir (path in LAB_TMP), removed at teardown (nginx's files)
 #   lab_record_sysctls F   write the effective sysctls of both hosts as JSON to F
 #   LAB_CLI LAB_SRV        namespace names;  LAB_CLI_IP LAB_SRV_IP  addresses
 
@@ -39,6 +43,7 @@ LAB_CLI_IP=198.18.0.1
 LAB_SRV_IP=198.18.0.2
 LAB_PREFIX=24
 LAB_TRACKED=()
+LAB_TMPDIRS=()
 LAB_IS_UP=0
 
 # The sysctls we record, and the environment variable that may override each.
@@ -57,6 +62,8 @@ lab_log() { echo "lab: $*" >&2; }
 lab_cli() { ip netns exec "$LAB_CLI" "$@"; }
 lab_srv() { ip netns exec "$LAB_SRV" "$@"; }
 lab_track() { LAB_TRACKED+=("$1"); }
+# Not in a $(...) subshell: the array must grow in this shell. Sets LAB_TMP.
+lab_tmpdir() { LAB_TMP=$(mktemp -d /tmp/churnlab-XXXXXX) && LAB_TMPDIRS+=("$LAB_TMP"); }
 
 # Short and random: veth names are limited to 15 characters (IFNAMSIZ - 1), and two runs at the same time
 # (a test while a compare runs) must not collide.
@@ -71,6 +78,11 @@ lab_up() {
   LAB_SRV=churnlab-$RUNID-srv
   local vc=cl${RUNID}c vs=cl${RUNID}s
   export CHURNLAB_RUN=$RUNID
+  # A RUNID given by the caller could name a lab that is still running; never adopt (and so tear down)
+  # namespaces we did not create.
+  if [ -e "/run/netns/$LAB_CLI" ] || [ -e "/run/netns/$LAB_SRV" ]; then
+    lab_log "$LAB_CLI or $LAB_SRV already exists (another run? make lab-clean removes leftovers)"; return 1
+  fi
 
   # Install the trap before creating anything: a Ctrl-C between two `ip` commands must still clean up.
   trap 'lab_down' EXIT
@@ -113,8 +125,7 @@ lab_apply_overrides() {
 # end goes up, but we check LOWER_UP rather than assume it, so the first SYN of a run cannot race the link.
 # Bounded: 2 s.
 lab_wait_link() {
-  local i
-  for i in $(seq 1 40); do
+  for _ in $(seq 1 40); do
     if ip -n "$LAB_CLI" -o link show "cl${RUNID}c" | grep -q LOWER_UP &&
        ip -n "$LAB_SRV" -o link show "cl${RUNID}s" | grep -q LOWER_UP; then return 0; fi
     sleep 0.05
@@ -124,7 +135,7 @@ lab_wait_link() {
 
 # Kill in two rounds: SIGTERM lets servers write their JSON, SIGKILL (after 3 s) makes teardown bounded.
 lab_kill_all() {
-  local pids round i ns p
+  local pids round ns p
   for round in TERM KILL; do
     pids="${LAB_TRACKED[*]:-}"
     for ns in "${LAB_CLI:-}" "${LAB_SRV:-}"; do
@@ -134,7 +145,7 @@ lab_kill_all() {
     [ -n "$pids" ] || return 0
     kill -"$round" $pids 2>/dev/null
     [ "$round" = KILL ] && { sleep 0.1; return 0; }
-    for i in $(seq 1 30); do
+    for _ in $(seq 1 30); do
       local alive=""
       for p in $pids; do kill -0 "$p" 2>/dev/null && alive+=" $p"; done
       [ -n "$alive" ] || return 0
@@ -153,6 +164,9 @@ lab_down() {
     [ -n "$ns" ] && [ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
   done
   LAB_TRACKED=()
+  # Only after the kills: nginx still holds its pid file and error log in there until it exits.
+  [ ${#LAB_TMPDIRS[@]} -eq 0 ] || rm -rf "${LAB_TMPDIRS[@]}"
+  LAB_TMPDIRS=()
   lab_log "down: churnlab-$RUNID-{cli,srv} removed"
 }
 

@@ -56,8 +56,10 @@ lab_record_sysctls "$dir/sysctl.json"
 # ---- server host: churn-server, ready when it says so ----
 # The server runs longer than the client (DURATION+60) so it is never the one that ends a run early; we
 # stop it with SIGTERM below, which is also when it writes its JSON.
+# `ip netns exec` directly, not the lab_srv function: a backgrounded function runs in a forked subshell,
+# and then $! (and our SIGTERM) would be that subshell's, not the server's.
 srv_log=$dir/$scenario.server.log
-lab_srv "$SERVER" --listen "$LAB_SRV_IP:$PORT" --size "$SIZE" --close "$CLOSE" \
+ip netns exec "$LAB_SRV" "$SERVER" --listen "$LAB_SRV_IP:$PORT" --size "$SIZE" --close "$CLOSE" \
   --duration $((DURATION + WARMUP + 60)) --json "$dir/$scenario.server.json" > "$srv_log" 2>&1 &
 srv_pid=$!
 # Wait for its own "listening on" line rather than probing the port: a probe would be one more
@@ -87,7 +89,7 @@ lab_track $sampler
 url=http://$LAB_SRV_IP:$PORT/
 echo "scenario $scenario: churn-client --mode $mode -R $RATE -d $DURATION -c $CONNS --warmup $WARMUP $url" \
      "(size $SIZE, close $CLOSE, lab $RUNID)" >&2
-lab_cli "$CLIENT" --mode "$mode" -R "$RATE" -d "$DURATION" -c "$CONNS" --warmup "$WARMUP" \
+ip netns exec "$LAB_CLI" "$CLIENT" --mode "$mode" -R "$RATE" -d "$DURATION" -c "$CONNS" --warmup "$WARMUP" \
   --json "$dir/$scenario.json" "$url" > "$dir/$scenario.client.log" 2> "$dir/$scenario.client.err" &
 cli_pid=$!
 # In the background plus `wait`, so that Ctrl-C runs the teardown trap at once instead of after the client.
@@ -106,7 +108,7 @@ srv_rc=$?
 
 lab_down
 
-[ -s "$dir/$scenario.client.log" ] && tail -n 1 "$dir/$scenario.client.log" | sed "s/^/$scenario: /"
+[ -s "$dir/$scenario.client.log" ] && sed "s/^/$scenario: /" "$dir/$scenario.client.log"
 awk -F, -v s="$scenario" 'NR > 1 && NF == 3 {
     if ($2 > cp) cp = $2; if ($3 > sp) sp = $3; cf = $2; sf = $3; n++ }
   END { printf "%s: TIME-WAIT client host peak %d final %d, server host peak %d final %d (%d samples)\n",

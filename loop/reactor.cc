@@ -39,16 +39,18 @@ void Reactor::watch(int fd, uint32_t events, Handler* h) {
     if (fd < 0) throw_sys("Reactor::watch", "fd=" + std::to_string(fd), EBADF);
     if (static_cast<size_t>(fd) >= slots_.size()) slots_.resize(static_cast<size_t>(fd) + 64);
     Slot& s = slots_[static_cast<size_t>(fd)];
+    // Kernel first, bookkeeping second: if epoll_ctl throws (EEXIST: fd already watched), the slot
+    // must still describe the registration the kernel has, or its events go to the wrong handler.
+    epoll_.add(fd, events, token(fd, s.gen));
     s.handler = h;
     s.events = events;
-    epoll_.add(fd, events, token(fd, s.gen));
 }
 
 void Reactor::rewatch(int fd, uint32_t events) {
     Slot& s = slots_.at(static_cast<size_t>(fd));
     if (s.events == events) return;  // skip the syscall: EPOLLOUT toggling is on the hot path
-    s.events = events;
     epoll_.modify(fd, events, token(fd, s.gen));
+    s.events = events;  // only once the kernel agreed, or the skip above would lie next time
 }
 
 void Reactor::forget(int fd) {

@@ -14,7 +14,7 @@
 namespace churn::report {
 
 // Numbers for people: `sig` significant digits, but never an exponent and never trailing ".0" noise
-// (0.0853 -> "0.0853", 12.34 -> "12.3", 1234.5 -> "1235").
+// (0.0853 -> "0.0853", 12.34 -> "12.3", 1234.6 -> "1235").
 std::string format_sig(double x, int sig);
 
 // "9.8 s (model 9.4 s)", "never (model 9.4 s)", "0.53 s (model n/a)" (closed loop: no offered rate).

@@ -23,9 +23,9 @@ using namespace churn;
 
 namespace {
 
-nlohmann::json to_json(const ServerStats& s, const ServerOptions& opt, const std::string& local, double duration_s,
-                       const std::string& stopped_by) {
-    nlohmann::json errors = nlohmann::json::object();
+nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, const std::string& local,
+                               double duration_s, const std::string& stopped_by) {
+    nlohmann::ordered_json errors = nlohmann::ordered_json::object();
     for (const auto& [err, count] : s.errors) errors[errno_name(err)] = count;
     return {
         {"listen", local},

@@ -175,7 +175,7 @@ TEST_CASE("zero and huge values", "[histogram]") {
     uint64_t p80 = h.percentile(80);             // a saturated sample: reported as the top bucket
     REQUIRE(p80 >= Histogram::bucket_low(Histogram::kBuckets - 1));
     REQUIRE(p80 <= Histogram::kMaxTrackable);
-    double expect_mean = (static_cast<double>(Histogram::kMaxTrackable) + 3.6e10 + 18446744073709551615.0) / 5;
+    double expect_mean = (static_cast<double>(Histogram::kMaxTrackable) + 3.6e10 + 0x1p64) / 5;
     REQUIRE(h.mean() == Approx(expect_mean));
 
     // One hour is tracked with <= 1 % error.

@@ -73,7 +73,7 @@ const std::string kGet = "GET /index.html HTTP/1.1\r\nHost: 127.0.0.1:18080\r\nU
 
 }  // namespace
 
-TEST_CASE("simple GET is complete, with every field exact") {
+TEST_CASE("http request: simple GET is complete, with every field exact") {
     ParseResult r = parse_once(kGet);
     REQUIRE(r.status == Parse::Complete);
     CHECK(r.request.method == "GET");
@@ -86,7 +86,7 @@ TEST_CASE("simple GET is complete, with every field exact") {
     CHECK_FALSE(r.request.is_head());
 }
 
-TEST_CASE("a head cut short needs more, then completes with the same parser") {
+TEST_CASE("http request: a head cut short needs more, then completes with the same parser") {
     RequestParser p;
     std::string buf = kGet.substr(0, 30);
     CHECK(p.parse(buf).status == Parse::NeedMore);
@@ -100,13 +100,13 @@ TEST_CASE("a head cut short needs more, then completes with the same parser") {
     CHECK(r.request.target == "/index.html");
 }
 
-TEST_CASE("bytes after the head are left alone") {
+TEST_CASE("http request: bytes after the head are left alone") {
     ParseResult r = parse_once(kGet + "GET /next");
     REQUIRE(r.status == Parse::Complete);
     CHECK(r.request.header_bytes == kGet.size());
 }
 
-TEST_CASE("three pipelined requests in one buffer, answered in order") {
+TEST_CASE("http request: three pipelined requests in one buffer, answered in order") {
     const std::string a = "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n";
     const std::string b = "HEAD /2 HTTP/1.1\r\nHost: x\r\n\r\n";
     const std::string c = "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
@@ -161,7 +161,7 @@ TEST_CASE("three pipelined requests in one buffer, answered in order") {
     }
 }
 
-TEST_CASE("keep-alive rules for HTTP/1.0 and HTTP/1.1") {
+TEST_CASE("http request: keep-alive rules for HTTP/1.0 and HTTP/1.1") {
     auto keep = [](const std::string& version, const std::string& headers) {
         ParseResult r = parse_once("GET / " + version + "\r\n" + headers + "\r\n");
         REQUIRE(r.status == Parse::Complete);
@@ -182,7 +182,7 @@ TEST_CASE("keep-alive rules for HTTP/1.0 and HTTP/1.1") {
     CHECK(keep("HTTP/1.2", ""));  // a higher minor version gets 1.1 rules
 }
 
-TEST_CASE("version and method are reported") {
+TEST_CASE("http request: version and method are reported") {
     ParseResult r = parse_once("HEAD /x?y=1 HTTP/1.0\r\n\r\n");
     REQUIRE(r.status == Parse::Complete);
     CHECK(r.request.method == "HEAD");
@@ -192,7 +192,7 @@ TEST_CASE("version and method are reported") {
     CHECK_FALSE(r.request.keep_alive);
 }
 
-TEST_CASE("Content-Length body is counted and skipped, not parsed") {
+TEST_CASE("http request: Content-Length body is counted and skipped, not parsed") {
     const std::string post = "POST /p HTTP/1.1\r\nContent-Length: 5\r\n\r\n";
     const std::string all = post + "GET /" + "GET /n HTTP/1.1\r\n\r\n";  // body "GET /" looks like a request
     ParseResult r = parse_once(all);
@@ -211,7 +211,7 @@ TEST_CASE("Content-Length body is counted and skipped, not parsed") {
     }
 }
 
-TEST_CASE("Content-Length: repeated equal is fine, anything else is 400") {
+TEST_CASE("http request: Content-Length: repeated equal is fine, anything else is 400") {
     ParseResult same = parse_once("POST / HTTP/1.1\r\nContent-Length: 7\r\ncontent-length: 7\r\n\r\n");
     REQUIRE(same.status == Parse::Complete);
     CHECK(same.request.content_length == 7);
@@ -228,7 +228,7 @@ TEST_CASE("Content-Length: repeated equal is fine, anything else is 400") {
     CHECK(ows.request.content_length == 12);
 }
 
-TEST_CASE("Transfer-Encoding is 501, in any case") {
+TEST_CASE("http request: Transfer-Encoding is 501, in any case") {
     for (const char* h : {"Transfer-Encoding: chunked", "transfer-encoding: gzip, chunked", "TRANSFER-ENCODING: x"}) {
         INFO(h);
         ParseResult r = parse_once(std::string("POST / HTTP/1.1\r\n") + h + "\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
@@ -237,7 +237,7 @@ TEST_CASE("Transfer-Encoding is 501, in any case") {
     }
 }
 
-TEST_CASE("a head over 8 KiB is 431") {
+TEST_CASE("http request: a head over 8 KiB is 431") {
     const std::string start = "GET / HTTP/1.1\r\nX-Pad: ";
     SECTION("exactly 8192 bytes including the blank line is accepted") {
         std::string head = start + std::string(kMaxHeaderBytes - start.size() - 4, 'a') + "\r\n\r\n";
@@ -271,7 +271,7 @@ TEST_CASE("a head over 8 KiB is 431") {
     }
 }
 
-TEST_CASE("malformed requests are 400") {
+TEST_CASE("http request: malformed requests are 400") {
     const std::vector<std::string> bad = {
         "GARBAGE\r\n\r\n",
         "GET /\r\n\r\n",                          // HTTP/0.9: no version
@@ -300,14 +300,14 @@ TEST_CASE("malformed requests are 400") {
     }
 }
 
-TEST_CASE("a header line without a colon is 400") {
+TEST_CASE("http request: a header line without a colon is 400") {
     ParseResult r = parse_once("GET / HTTP/1.1\r\nHost 127.0.0.1\r\n\r\n");
     REQUIRE(r.status == Parse::Error);
     CHECK(r.error_status == 400);
     CHECK(std::string(r.why) == "header line without a colon");
 }
 
-TEST_CASE("binary garbage is 400 before a line ends") {
+TEST_CASE("http request: binary garbage is 400 before a line ends") {
     // A TLS ClientHello starts 0x16 0x03 0x01: no newline will come soon, answer now.
     ParseResult r = parse_once(std::string("\x16\x03\x01\x02\x00", 5));
     CHECK(r.status == Parse::Error);
@@ -318,7 +318,7 @@ TEST_CASE("binary garbage is 400 before a line ends") {
     CHECK(parse_once("\r").status == Parse::NeedMore);
 }
 
-TEST_CASE("leading empty lines are skipped and counted in header_bytes") {
+TEST_CASE("http request: leading empty lines are skipped and counted in header_bytes") {
     const std::string req = "\r\n\r\nGET /x HTTP/1.1\r\n\r\n";
     ParseResult r = parse_once(req);
     REQUIRE(r.status == Parse::Complete);
@@ -326,7 +326,7 @@ TEST_CASE("leading empty lines are skipped and counted in header_bytes") {
     CHECK(r.request.header_bytes == req.size());
 }
 
-TEST_CASE("Expect: 100-continue only for HTTP/1.1") {
+TEST_CASE("http request: Expect: 100-continue only for HTTP/1.1") {
     ParseResult r11 = parse_once("PUT / HTTP/1.1\r\nExpect: 100-Continue\r\nContent-Length: 10\r\n\r\n");
     REQUIRE(r11.status == Parse::Complete);
     CHECK(r11.request.expect_continue);
@@ -335,7 +335,7 @@ TEST_CASE("Expect: 100-continue only for HTTP/1.1") {
     CHECK_FALSE(r10.request.expect_continue);
 }
 
-TEST_CASE("the parser starts over after an error") {
+TEST_CASE("http request: the parser starts over after an error") {
     RequestParser p;
     CHECK(p.parse("GET / HTTP/1.1\r\nbroken\r\n\r\n").status == Parse::Error);
     ParseResult r = p.parse(kGet);
@@ -343,7 +343,7 @@ TEST_CASE("the parser starts over after an error") {
     CHECK(r.request.header_bytes == kGet.size());
 }
 
-TEST_CASE("what wrk, ab -k and curl send") {
+TEST_CASE("http request: what wrk, ab -k and curl send") {
     struct Case {
         const char* who;
         std::string bytes;

@@ -29,7 +29,7 @@ Cli run_cli(std::vector<std::string> args) {
 
 }  // namespace
 
-TEST_CASE("defaults") {
+TEST_CASE("churn-server cli: defaults") {
     Cli c = run_cli({"--listen", "127.0.0.1:18080"});
     REQUIRE(c.rc == -1);
     CHECK(c.err.empty());
@@ -46,7 +46,7 @@ TEST_CASE("defaults") {
     CHECK_FALSE(c.opt.quiet);
 }
 
-TEST_CASE("every option") {
+TEST_CASE("churn-server cli: every option") {
     Cli c = run_cli({"--listen", "[::1]:9000", "--size", "0", "--close", "server", "--linger0", "--nodelay", "off",
                      "--backlog", "16", "--reuseport", "--max-conns", "100", "--duration", "2.5", "--json",
                      "/tmp/x.json", "--quiet"});
@@ -64,14 +64,14 @@ TEST_CASE("every option") {
     CHECK(c.opt.quiet);
 }
 
-TEST_CASE("--help exits 0 with the usage on stdout") {
+TEST_CASE("churn-server cli: --help exits 0 with the usage on stdout") {
     Cli c = run_cli({"--help"});
     CHECK(c.rc == 0);
     CHECK(c.out.find("--listen") != std::string::npos);
     CHECK(c.err.empty());
 }
 
-TEST_CASE("bad values: one line, exit 2") {
+TEST_CASE("churn-server cli: bad values: one line, exit 2") {
     struct Case {
         std::vector<std::string> args;
         std::string err;
@@ -81,7 +81,8 @@ TEST_CASE("bad values: one line, exit 2") {
         {{"--listen", "127.0.0.1:18080", "--size", "67108865"}, "churn-server: --size: must be <= 67108864\n"},
         {{"--listen", "127.0.0.1:18080", "--close", "both"},
          "churn-server: --close: must be 'client' or 'server', got 'both'\n"},
-        {{"--listen", "127.0.0.1:18080", "--nodelay", "1"}, "churn-server: --nodelay: must be 'on' or 'off', got '1'\n"},
+        {{"--listen", "127.0.0.1:18080", "--nodelay", "1"},
+         "churn-server: --nodelay: must be 'on' or 'off', got '1'\n"},
         {{"--listen", "127.0.0.1:18080", "--backlog", "0"}, "churn-server: --backlog: must be >= 1\n"},
         {{"--listen", "127.0.0.1:18080", "--max-conns", "-5"}, "churn-server: --max-conns: must be >= 0\n"},
         {{"--listen", "127.0.0.1:18080", "--duration", "soon"},
@@ -102,7 +103,7 @@ TEST_CASE("bad values: one line, exit 2") {
     }
 }
 
-TEST_CASE("unknown options and stray arguments exit 2") {
+TEST_CASE("churn-server cli: unknown options and stray arguments exit 2") {
     Cli c = run_cli({"--listen", "127.0.0.1:18080", "--bogus"});
     CHECK(c.rc == 2);
     CHECK(c.err.rfind("churn-server: ", 0) == 0);

@@ -1,6 +1,7 @@
 // test_timers.cc: the timer heap with made-up clocks (exact, never flaky), then the Reactor's timers on
-// the real CLOCK_MONOTONIC. The machine is shared: a timer may be late, so lateness bounds are generous,
-// but it must never be early.
+// the real CLOCK_MONOTONIC. A timer must never be early: that is checked on every run. It may be late when
+// the shared 2-core machine stalls us (measured: 40+ ms under load), so a real-clock test whose only
+// fault is lateness is tried again, up to 3 times, before lateness counts as a failure.
 #include <catch2/catch.hpp>
 
 #include <cstdint>
@@ -14,8 +15,25 @@
 using namespace churn;
 
 namespace {
-constexpr uint64_t kMs = 1000;          // microseconds
-constexpr uint64_t kLateSlack = 15 * kMs;  // a loaded 2-core box; earliness gets no slack at all
+constexpr uint64_t kMs = 1000;             // microseconds
+constexpr uint64_t kLateSlack = 15 * kMs;  // earliness gets no slack at all
+
+// Runs try_once(last_try) until it reports "on time" or 3 tries are used. Inside, CHECK what must hold
+// on every run and use CHECK_ON_TIME for lateness bounds: only the last try reports them as failures.
+template <class Try>
+void on_time_within_3_tries(Try try_once) {
+    for (int i = 1; i <= 3; ++i) {
+        if (try_once(i == 3)) return;
+        if (i < 3) WARN("late on try " << i << " (machine busy?); trying again");
+    }
+}
+#define CHECK_ON_TIME(expr)          \
+    do {                             \
+        if (!(expr)) {               \
+            on_time = false;         \
+            if (last_try) CHECK(expr); \
+        }                            \
+    } while (0)
 }  // namespace
 
 // ---- TimerQueue alone: time is whatever we pass to run_due() ----
@@ -100,115 +118,144 @@ TEST_CASE("TimerQueue: callbacks may cancel themselves and add timers", "[timers
 // ---- Reactor timers on the real clock ----
 
 TEST_CASE("Reactor: a 20 ms timer fires no earlier than 20 ms", "[timers][reactor]") {
-    Reactor r;
-    uint64_t start = mono_us();
-    uint64_t fired = 0;
-    r.after(20 * kMs, [&] {
-        fired = mono_us();
-        r.stop();
+    on_time_within_3_tries([](bool last_try) {
+        bool on_time = true;
+        Reactor r;
+        uint64_t start = mono_us();
+        uint64_t fired = 0;
+        r.after(20 * kMs, [&] {
+            fired = mono_us();
+            r.stop();
+        });
+        r.run();
+        REQUIRE(fired != 0);
+        CHECK(fired - start >= 20 * kMs);
+        CHECK_ON_TIME(fired - start < 20 * kMs + kLateSlack);
+        return on_time;
     });
-    r.run();
-    REQUIRE(fired != 0);
-    CHECK(fired - start >= 20 * kMs);
-    CHECK(fired - start < 20 * kMs + kLateSlack);
 }
 
 TEST_CASE("Reactor: timers added out of order, and equal deadlines, fire in order", "[timers][reactor]") {
-    Reactor r;
-    std::string order;
-    std::vector<uint64_t> late;  // fire time minus deadline, per timer
-    uint64_t base = mono_us() + 5 * kMs;
-    auto timer = [&](uint64_t when, char c) {
-        r.at(when, [&, when, c] {
-            late.push_back(mono_us() - when);  // unsigned: an early fire shows as a huge number
-            order += c;
-        });
-    };
-    timer(base + 20 * kMs, 'E');
-    timer(base, 'A');
-    timer(base + 10 * kMs, 'B');
-    timer(base + 10 * kMs, 'C');
-    timer(base + 10 * kMs, 'D');
-    r.at(base + 30 * kMs, [&] { r.stop(); });
-    r.run();
-    CHECK(order == "ABCDE");
-    for (uint64_t l : late) CHECK(l < kLateSlack);
+    on_time_within_3_tries([](bool last_try) {
+        bool on_time = true;
+        Reactor r;
+        std::string order;
+        std::vector<int64_t> late;  // fire time minus deadline, per timer; negative = early
+        uint64_t base = mono_us() + 5 * kMs;
+        auto timer = [&](uint64_t when, char c) {
+            r.at(when, [&, when, c] {
+                late.push_back(static_cast<int64_t>(mono_us() - when));
+                order += c;
+            });
+        };
+        timer(base + 20 * kMs, 'E');
+        timer(base, 'A');
+        timer(base + 10 * kMs, 'B');
+        timer(base + 10 * kMs, 'C');
+        timer(base + 10 * kMs, 'D');
+        r.at(base + 30 * kMs, [&] { r.stop(); });
+        r.run();
+        CHECK(order == "ABCDE");
+        for (int64_t l : late) {
+            CHECK(l >= 0);
+            CHECK_ON_TIME(l < static_cast<int64_t>(kLateSlack));
+        }
+        return on_time;
+    });
 }
 
 TEST_CASE("Reactor: a periodic timer does not accumulate drift", "[timers][reactor]") {
-    Reactor r;
-    constexpr uint64_t kInterval = 10 * kMs;
-    constexpr int kTicks = 10;
-    std::vector<uint64_t> at;
-    uint64_t start = mono_us();
-    TimerId id = 0;
-    id = r.every(kInterval, [&] {
-        at.push_back(mono_us() - start);
-        if (at.size() == kTicks) {
-            r.cancel(id);
-            r.after(3 * kInterval, [&] { r.stop(); });  // would see an 11th tick if cancel failed
+    on_time_within_3_tries([](bool last_try) {
+        bool on_time = true;
+        Reactor r;
+        constexpr uint64_t kInterval = 10 * kMs;
+        constexpr size_t kTicks = 10;
+        std::vector<uint64_t> at;
+        uint64_t start = mono_us();
+        TimerId id = 0;
+        id = r.every(kInterval, [&] {
+            at.push_back(mono_us() - start);
+            if (at.size() == kTicks) {
+                r.cancel(id);
+                r.after(3 * kInterval, [&] { r.stop(); });  // would see an 11th tick if cancel failed
+            }
+        });
+        r.run();
+        REQUIRE(at.size() == kTicks);
+        for (size_t k = 1; k <= kTicks; ++k) {
+            INFO("tick " << k << " at " << at[k - 1] << " us");
+            CHECK(at[k - 1] >= k * kInterval);
+            // Same slack for the 10th tick as for the 1st: lateness must not add up tick after tick.
+            CHECK_ON_TIME(at[k - 1] < k * kInterval + kLateSlack);
         }
+        return on_time;
     });
-    r.run();
-    REQUIRE(at.size() == kTicks);
-    for (int k = 1; k <= kTicks; ++k) {
-        INFO("tick " << k << " at " << at[k - 1] << " us");
-        CHECK(at[k - 1] >= k * kInterval);
-        // Same slack for the 10th tick as for the 1st: lateness must not add up tick after tick.
-        CHECK(at[k - 1] < k * kInterval + kLateSlack);
-    }
 }
 
 TEST_CASE("Reactor: cancel prevents firing; the next timer still fires on time", "[timers][reactor]") {
-    Reactor r;
-    bool cancelled_fired = false;
-    uint64_t start = mono_us();
-    uint64_t fired = 0;
-    TimerId early = r.after(10 * kMs, [&] { cancelled_fired = true; });
-    r.after(30 * kMs, [&] {
-        fired = mono_us() - start;
-        r.stop();
+    on_time_within_3_tries([](bool last_try) {
+        bool on_time = true;
+        Reactor r;
+        bool cancelled_fired = false;
+        uint64_t start = mono_us();
+        uint64_t fired = 0;
+        TimerId early = r.after(10 * kMs, [&] { cancelled_fired = true; });
+        r.after(30 * kMs, [&] {
+            fired = mono_us() - start;
+            r.stop();
+        });
+        r.cancel(early);
+        r.run();
+        CHECK_FALSE(cancelled_fired);
+        CHECK(fired >= 30 * kMs);
+        CHECK_ON_TIME(fired < 30 * kMs + kLateSlack);
+        return on_time;
     });
-    r.cancel(early);
-    r.run();
-    CHECK_FALSE(cancelled_fired);
-    CHECK(fired >= 30 * kMs);
-    CHECK(fired < 30 * kMs + kLateSlack);
 }
 
 TEST_CASE("Reactor: a timer added earlier than the armed one re-arms the timerfd", "[timers][reactor]") {
-    Reactor r;
-    bool late_fired = false;
-    uint64_t start = mono_us();
-    uint64_t fired = 0;
-    TimerId late = r.after(500 * kMs, [&] { late_fired = true; });
-    r.after(10 * kMs, [&] {
-        fired = mono_us() - start;
-        r.stop();
+    on_time_within_3_tries([](bool last_try) {
+        bool on_time = true;
+        Reactor r;
+        bool late_fired = false;
+        uint64_t start = mono_us();
+        uint64_t fired = 0;
+        TimerId late = r.after(500 * kMs, [&] { late_fired = true; });
+        r.after(10 * kMs, [&] {
+            fired = mono_us() - start;
+            r.stop();
+        });
+        r.run();
+        CHECK(fired >= 10 * kMs);
+        CHECK_FALSE(late_fired);
+        // Held back until the 500 ms deadline would be a bug, not noise: 100 ms is far from both.
+        CHECK(fired < 100 * kMs);
+        CHECK_ON_TIME(fired < 10 * kMs + kLateSlack);
+        r.cancel(late);
+        return on_time;
     });
-    r.run();
-    CHECK(fired >= 10 * kMs);
-    CHECK(fired < 10 * kMs + kLateSlack);  // not held back until the 500 ms deadline
-    CHECK_FALSE(late_fired);
-    r.cancel(late);
 }
 
 TEST_CASE("Reactor: a timer callback cancels itself and adds a new timer", "[timers][reactor]") {
-    Reactor r;
-    int ticks = 0;
-    uint64_t start = mono_us();
-    uint64_t done = 0;
-    TimerId self = 0;
-    self = r.every(5 * kMs, [&] {
-        if (++ticks < 3) return;
-        r.cancel(self);
-        r.after(5 * kMs, [&] {
-            done = mono_us() - start;
-            r.after(20 * kMs, [&] { r.stop(); });  // room for a stray 4th tick to show up
+    on_time_within_3_tries([](bool last_try) {
+        bool on_time = true;
+        Reactor r;
+        int ticks = 0;
+        uint64_t start = mono_us();
+        uint64_t done = 0;
+        TimerId self = 0;
+        self = r.every(5 * kMs, [&] {
+            if (++ticks < 3) return;
+            r.cancel(self);
+            r.after(5 * kMs, [&] {
+                done = mono_us() - start;
+                r.after(20 * kMs, [&] { r.stop(); });  // room for a stray 4th tick to show up
+            });
         });
+        r.run();
+        CHECK(ticks == 3);
+        CHECK(done >= 20 * kMs);  // 3 ticks of 5 ms, then 5 ms more
+        CHECK_ON_TIME(done < 20 * kMs + kLateSlack);
+        return on_time;
     });
-    r.run();
-    CHECK(ticks == 3);
-    CHECK(done >= 20 * kMs);  // 3 ticks of 5 ms, then 5 ms more
-    CHECK(done < 20 * kMs + kLateSlack);
 }

@@ -1,0 +1,166 @@
+# lib.sh: what every integration test sources. Assertions that say measured vs expected, a JSON reader
+# that needs neither jq nor python3 (neither is on a fresh Debian 12), and the lab chores: start the
+# server in the server namespace, run the client in the client namespace, count TIME-WAIT with `ss` and
+# read counters with `nstat`.
+#
+# Protocol with run.sh: a test exits 0 to pass, 77 to skip, anything else to fail. Before exiting it
+# writes a one-line reason to $TEST_RESULT (run.sh prints it). fail/skip do both.
+#
+# A test that calls lab_up gets lab/netns.sh's EXIT/INT/TERM trap: fail's `exit` tears the lab down.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$ROOT" || exit 1
+BIN=${BIN:-$ROOT/build/bin}
+CLIENT=$BIN/churn-client
+SERVER=$BIN/churn-server
+PORT=${PORT:-8080}
+TEST_RESULT=${TEST_RESULT:-/dev/null}
+
+# ---- outcome ---------------------------------------------------------------------------------------------
+fail() { echo "$*" > "$TEST_RESULT"; echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "$*" > "$TEST_RESULT"; echo "SKIP: $*" >&2; exit 77; }
+note() { echo "  $*" >&2; }   # goes to the test's log, shown by run.sh when the test fails
+
+need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"; }
+need_bins() {
+  local b
+  for b in "$CLIENT" "$SERVER"; do
+    [ -x "$b" ] || fail "$b is not built (make build/bin/churn-client build/bin/churn-server)"
+  done
+}
+
+# ---- assertions: WHAT MEASURED EXPECTED ------------------------------------------------------------------
+# A measured value that is empty or not a number is itself the failure (a missing JSON key, a counter
+# that nstat did not print): say so rather than compare garbage.
+is_num() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
+need_num() { is_num "$2" || fail "$1: measured '${2}' is not a number (missing?)"; }
+
+assert_eq() {  # exact, integers or strings
+  [ "$2" = "$3" ] || fail "$1: measured $2, expected exactly $3"
+  note "ok $1 = $2"
+}
+assert_ge() { need_num "$1" "$2"; awk -v a="$2" -v b="$3" 'BEGIN{exit !(a >= b)}' || fail "$1: measured $2, expected >= $3"; note "ok $1 = $2 (>= $3)"; }
+assert_le() { need_num "$1" "$2"; awk -v a="$2" -v b="$3" 'BEGIN{exit !(a <= b)}' || fail "$1: measured $2, expected <= $3"; note "ok $1 = $2 (<= $3)"; }
+assert_gt() { need_num "$1" "$2"; awk -v a="$2" -v b="$3" 'BEGIN{exit !(a > b)}' || fail "$1: measured $2, expected > $3"; note "ok $1 = $2 (> $3)"; }
+assert_between() {  # WHAT MEASURED LO HI, inclusive
+  need_num "$1" "$2"
+  awk -v a="$2" -v lo="$3" -v hi="$4" 'BEGIN{exit !(a >= lo && a <= hi)}' ||
+    fail "$1: measured $2, expected within [$3, $4]"
+  note "ok $1 = $2 (in [$3, $4])"
+}
+
+# ---- JSON without jq ---------------------------------------------------------------------------------------
+# json_flat FILE: one line per scalar, "dotted.path<TAB>value"; array elements are numbered from 0
+# (timeline.0.requests), strings lose their quotes, an empty object or array prints as {} or [].
+# A tokenizer, not a line matcher: it does not depend on how the JSON is indented. Tokens never span
+# lines in JSON (a string cannot hold a raw newline), so it reads line by line and keeps its stack.
+json_flat() {
+  awk '
+    function path(   i, p) {
+      p = ""
+      for (i = 1; i <= d; i++) p = p (i > 1 ? "." : "") (type[i] == "o" ? key[i] : idx[i])
+      return p
+    }
+    function value(v) { print path() "\t" v; n[d]++ }
+    function push(t) { if (d > 0) n[d]++; d++; type[d] = t; key[d] = ""; idx[d] = 0; n[d] = 0; wantkey[d] = (t == "o") }
+    function pop(   t) { t = type[d]; if (n[d] == 0) { d--; print path() "\t" (t == "o" ? "{}" : "[]"); return } d-- }
+    {
+      s = $0
+      while (length(s) > 0) {
+        c = substr(s, 1, 1)
+        if (c ~ /[ \t\r]/) { s = substr(s, 2); continue }
+        if (c == "{") { push("o"); s = substr(s, 2); continue }
+        if (c == "[") { push("a"); s = substr(s, 2); continue }
+        if (c == "}" || c == "]") { pop(); s = substr(s, 2); continue }
+        if (c == ":") { wantkey[d] = 0; s = substr(s, 2); continue }
+        if (c == ",") { if (type[d] == "a") idx[d]++; else wantkey[d] = 1; s = substr(s, 2); continue }
+        if (c == "\"") {
+          if (!match(s, /^"([^"\\]|\\.)*"/)) { print "json_flat: bad string at: " s > "/dev/stderr"; exit 1 }
+          t = substr(s, 2, RLENGTH - 2); s = substr(s, RLENGTH + 1)
+          if (type[d] == "o" && wantkey[d]) key[d] = t; else value(t)
+          continue
+        }
+        if (!match(s, /^[-+0-9.eEtruefalsn]+/)) { print "json_flat: bad token at: " s > "/dev/stderr"; exit 1 }
+        value(substr(s, 1, RLENGTH)); s = substr(s, RLENGTH + 1)
+      }
+    }' "$1"
+}
+
+# json_get FILE KEY.PATH: the value, or status 1 (and nothing) if the key is absent.
+json_get() {
+  [ -s "$1" ] || { echo "json_get: $1 is missing or empty" >&2; return 1; }
+  json_flat "$1" | awk -F'\t' -v p="$2" '$1 == p { print $2; found = 1; exit } END { exit !found }'
+}
+# json_num FILE KEY.PATH DEFAULT: like json_get, but an absent key gives DEFAULT (e.g. errors.X -> 0).
+json_num() { json_get "$1" "$2" || echo "$3"; }
+# json_len FILE ARRAY.PATH: number of elements of an array of objects or scalars.
+json_len() {
+  json_flat "$1" | awk -F'\t' -v p="$2." 'index($1, p) == 1 { i = substr($1, length(p) + 1); sub(/\..*/, "", i); if (i + 1 > m) m = i + 1 } END { print m + 0 }'
+}
+# json_children FILE OBJ.PATH: the keys directly under an object, one per line ("errors" -> ECONNREFUSED).
+json_children() {
+  json_flat "$1" | awk -F'\t' -v p="$2." 'index($1, p) == 1 { k = substr($1, length(p) + 1); sub(/\..*/, "", k); if (!(k in seen)) { seen[k] = 1; print k } }'
+}
+
+# ---- the kernel's view -------------------------------------------------------------------------------------
+# TIME-WAIT sockets in a namespace, from sock_diag via ss (-H: no header line).
+tw_count() { ip netns exec "$1" ss -H -tan state time-wait | wc -l; }
+# A SNMP/netstat counter, absolute (-a: since the namespace was created, which is 0 for a fresh lab;
+# -s: leave nstat's history file alone, it is shared by every namespace on the host; -z: print zeros).
+nstat_get() { ip netns exec "$1" nstat -asz "$2" | awk -v c="$2" '$1 == c { print $2; found = 1 } END { exit !found }'; }
+# The same counter read straight from /proc/net/snmp (a header line of names, then a line of values):
+# a cross-check that does not go through nstat. snmp_get NS Tcp ActiveOpens.
+snmp_get() {
+  ip netns exec "$1" awk -v g="$2:" -v c="$3" '$1 == g { if (!hdr) { for (i = 2; i <= NF; i++) col[$i] = i; hdr = 1 }
+    else { print $(col[c]); found = 1 } } END { exit !found }' /proc/net/snmp
+}
+ns_sysctl() { ip netns exec "$1" sysctl -n "$2" | tr -s ' \t' ' '; }
+
+# ---- the programs ------------------------------------------------------------------------------------------
+# start_server ARGS...: churn-server on the server host, JSON to $LAB_TMP/server.json. Ready when it
+# prints "listening on" (not a probe connection: that would be one more TIME-WAIT in what we count).
+start_server() {
+  ip netns exec "$LAB_SRV" "$SERVER" --listen "$LAB_SRV_IP:$PORT" --json "$LAB_TMP/server.json" "$@" \
+    > "$LAB_TMP/server.log" 2>&1 &
+  SRV_PID=$!
+  local i
+  for i in $(seq 1 100); do
+    grep -q "listening on" "$LAB_TMP/server.log" 2>/dev/null && return 0
+    kill -0 "$SRV_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "churn-server did not start listening within 5 s: $(head -c 300 "$LAB_TMP/server.log")"
+}
+# stop_server: SIGTERM, which is when churn-server writes its JSON; bounded at 5 s.
+stop_server() {
+  kill -TERM "$SRV_PID" 2>/dev/null
+  local i
+  for i in $(seq 1 50); do kill -0 "$SRV_PID" 2>/dev/null || break; sleep 0.1; done
+  wait "$SRV_PID" 2>/dev/null
+  [ -s "$LAB_TMP/server.json" ] || fail "churn-server wrote no JSON on SIGTERM: $(tail -c 300 "$LAB_TMP/server.log")"
+}
+# start_client ARGS...: churn-client on the client host in the background (CLI_PID is the client itself,
+# not a subshell), JSON to $LAB_TMP/client.json. wait_client: its exit status checked, its summary logged.
+# run_client ARGS...: both, in the foreground.
+start_client() {
+  ip netns exec "$LAB_CLI" "$CLIENT" -q --json "$LAB_TMP/client.json" "$@" "http://$LAB_SRV_IP:$PORT/" \
+    > "$LAB_TMP/client.log" 2>&1 &
+  CLI_PID=$!
+}
+run_client() { start_client "$@"; wait_client; }
+wait_client() {
+  wait "$CLI_PID"
+  local rc=$?
+  sed 's/^/  client: /' "$LAB_TMP/client.log" >&2
+  [ $rc -eq 0 ] || fail "churn-client exited $rc: $(tail -c 300 "$LAB_TMP/client.log")"
+  [ -s "$LAB_TMP/client.json" ] || fail "churn-client wrote no JSON"
+}
+
+# lab_start: a fresh lab (overrides from the environment), a temp dir in it, the binaries checked.
+lab_start() {
+  need_root
+  need_bins
+  source "$ROOT/lab/netns.sh"
+  lab_up || fail "lab_up failed"
+  lab_tmpdir || fail "lab_tmpdir failed"
+}

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# tests/integration/run.sh [NAME...]: run every tests/integration/t_*.sh (or only those named, e.g.
+# `run.sh t_churn_exhausts`), each in its own bash process with its own fresh lab, so that its
+# EXIT/INT/TERM trap tears down its own namespaces and nothing else.
+#
+# Prints, per test:  PASS name (Xs)  |  FAIL name: reason  |  SKIP name: reason
+# and, as the very last line, "N passed, N failed, N skipped" (tests/run.sh parses it).
+# Exit status 0 only if nothing failed.
+#
+# A test is also failed if it leaves anything behind: a churnlab-<RUNID>-* namespace or a process
+# carrying its CHURNLAB_RUN=<RUNID> marker. Those are then removed with lab/clean.sh <RUNID>.
+#
+# Each test has a time limit (TEST_TIMEOUT, default 90 s): a hung test is killed and failed, not waited on.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root" || exit 1
+TEST_TIMEOUT=${TEST_TIMEOUT:-90}
+
+if [ $# -gt 0 ]; then
+  tests=()
+  for n in "$@"; do n=${n%.sh}; n=${n##*/}; tests+=("$here/$n.sh"); done
+else
+  tests=("$here"/t_*.sh)
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo
+  echo "#####################################################################################"
+  echo "## NOT ROOT: the integration tests create network namespaces and need root."
+  echo "## Every test that needs the lab is SKIPPED. Run as root: sudo make test"
+  echo "#####################################################################################"
+  echo
+fi
+
+passed=0 failed=0 skipped=0
+work=$(mktemp -d /tmp/churn-itest-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+start_all=$(date +%s.%N)
+
+# Processes still carrying a run's marker (the lab exports CHURNLAB_RUN to everything it starts).
+marked_pids() {
+  local envf pid
+  for envf in /proc/[0-9]*/environ; do
+    pid=${envf#/proc/}; pid=${pid%/environ}
+    [ "$pid" = $$ ] && continue
+    grep -zqx "CHURNLAB_RUN=$1" "$envf" 2>/dev/null && echo "$pid"
+  done
+}
+
+for t in "${tests[@]}"; do
+  name=$(basename "$t" .sh)
+  if [ ! -f "$t" ]; then
+    echo "FAIL $name: no such test ($t)"; failed=$((failed + 1)); continue
+  fi
+  # Our RUNID, so that we know which namespaces and processes are this test's to check afterwards.
+  runid=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+  result=$work/$name.result log=$work/$name.log
+  : > "$result"
+  t0=$(date +%s.%N)
+  # -k: a test that ignores SIGTERM (stuck in a foreground child) is killed 10 s later.
+  RUNID=$runid TEST_RESULT=$result timeout -k 10 "$TEST_TIMEOUT" bash "$t" > "$log" 2>&1
+  rc=$?
+  secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+  reason=$(head -1 "$result")
+
+  # Leftovers: our namespaces, our marked processes. Give a killed test's teardown a moment first.
+  left=""
+  [ "$(id -u)" -eq 0 ] && for _ in 1 2 3 4 5 6 7 8 9 10; do
+    left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep "^churnlab-$runid-" | tr '\n' ' ')
+    left+=$(marked_pids "$runid" | sed 's/^/pid /' | tr '\n' ' ')
+    [ -z "$left" ] && break
+    sleep 0.5
+  done
+  if [ -n "$left" ]; then
+    lab/clean.sh "$runid" >> "$log" 2>&1
+    if [ $rc -eq 0 ] || [ $rc -eq 77 ]; then rc=1; reason="left behind after teardown: $left"
+    else reason+=" (and left behind: $left)"; fi
+  fi
+
+  case $rc in
+    0)  echo "PASS $name (${secs}s)"; passed=$((passed + 1)) ;;
+    77) echo "SKIP $name: ${reason:-skipped}"; skipped=$((skipped + 1)) ;;
+    *)  [ $rc -eq 124 ] || [ $rc -eq 137 ] && reason="timed out after ${TEST_TIMEOUT}s${reason:+; $reason}"
+        echo "FAIL $name: ${reason:-exit status $rc, no reason given} (${secs}s)"
+        # The end of its log: the assertions that passed and the client's summary, to see why.
+        tail -n 25 "$log" | sed 's/^/    | /'
+        failed=$((failed + 1)) ;;
+  esac
+done
+
+total=$(awk -v a="$start_all" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
+echo "integration: ${total}s"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
