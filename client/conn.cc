@@ -31,6 +31,7 @@ void Conn::connect_socket() {
         return;
     }
     fd_ = c.fd;
+    peer_fin_seen_ = false;
     state_ = State::Connecting;
     deadline_us_ = connect_start_us_ + load_.options().timeout_ms * 1000;
     // EPOLLOUT reports the end of the handshake either way (connected, or failed with SO_ERROR set);
@@ -41,6 +42,7 @@ void Conn::connect_socket() {
 }
 
 void Conn::on_events(uint32_t events) {
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_fin_seen_ = true;
     if (state_ == State::Connecting) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
         // Ask the kernel how the handshake ended; SO_ERROR holds ECONNREFUSED (RST), ETIMEDOUT, ...
@@ -117,7 +119,7 @@ void Conn::on_writable() {
 void Conn::on_readable() {
     // Edge-triggered: read until EAGAIN. A response bigger than this is consumed as it is parsed.
     for (;;) {
-        Buffer::FillResult f = in_.fill_from(fd_, 1 << 20);
+        Buffer::FillResult f = in_.fill_from(fd_, 1 << 20, !peer_fin_seen_);
         if (state_ == State::Idle && in_.readable() > 0) {
             // Bytes nobody asked for on an idle keep-alive connection: the stream is out of sync.
             load_.proto_error(ProtoError::BadResponse);

@@ -4,7 +4,7 @@
 
 namespace churn {
 
-Buffer::FillResult Buffer::fill_from(int fd, size_t max) {
+Buffer::FillResult Buffer::fill_from(int fd, size_t max, bool short_read_drains) {
     size_t total = 0;
     for (;;) {
         if (readable() >= max) return {Fill::Full, total, 0};
@@ -16,6 +16,7 @@ Buffer::FillResult Buffer::fill_from(int fd, size_t max) {
             case Io::Ok:
                 write_pos_ += r.bytes;
                 total += r.bytes;
+                if (short_read_drains && r.bytes < room) return {Fill::Drained, total, 0};
                 break;
             case Io::WouldBlock: return {Fill::Drained, total, 0};
             case Io::Eof: return {Fill::Eof, total, 0};

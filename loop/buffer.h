@@ -47,7 +47,14 @@ public:
         int err;
     };
     // Read from fd until EAGAIN (Drained), EOF, an error, or `max` readable bytes (Full).
-    FillResult fill_from(int fd, size_t max);
+    //
+    // short_read_drains: for a TCP socket, a read that returns less than asked for means the receive
+    // queue was empty at that moment; anything arriving later raises a new edge, so the EAGAIN read that
+    // would follow is pure cost (a third of a keep-alive server's syscalls). The one thing a short read
+    // does NOT tell us is that a FIN is queued behind the data, and the FIN's own edge may already have
+    // been consumed with this event. So pass true only while no EPOLLRDHUP/EPOLLHUP/EPOLLERR has been
+    // seen on the socket; after that, read to EAGAIN or EOF.
+    FillResult fill_from(int fd, size_t max, bool short_read_drains = false);
 
     // Write readable bytes to fd until EAGAIN or empty. Returns WouldBlock when bytes remain.
     IoResult flush_to(int fd);

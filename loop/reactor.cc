@@ -106,6 +106,8 @@ void Reactor::rearm_timer() {
 }
 
 void Reactor::on_signals(std::initializer_list<int> signals, std::function<void(int)> cb) {
+    // Once per reactor: replacing the SignalFd would unblock the signals the new one just blocked.
+    if (signals_) throw_sys("Reactor::on_signals", "called twice", EBUSY);
     signals_ = std::make_unique<SignalFd>(signals);
     signal_cb_ = std::move(cb);
     auto sh = std::make_unique<SignalHandler>();
@@ -121,7 +123,7 @@ void Reactor::stop() { stop_ = true; }
 
 void Reactor::run() {
     epoll_event events[kMaxEvents];
-    stop_ = false;
+    // stop_ is not reset here: a stop() that came before run() (a signal during setup) must hold.
     while (!stop_) {
         ++iterations_;
         // Deferred work pending means "do not sleep": poll with timeout 0 so new events still get in.

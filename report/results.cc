@@ -68,11 +68,13 @@ ClientRun parse_client_json(const std::string& text, const std::string& name) {
     r.rate = number(j, "rate", name);
     r.duration_s = number(j, "duration_s", name);
     r.rps = number(j, "rps", name);
-    const json& lat = member(j, "latency_us", name);
-    std::string lname = name + ": latency_us";
-    r.latency.p50_us = number(lat, "p50", lname);
-    r.latency.p99_us = number(lat, "p99", lname);
-    r.latency.p999_us = number(lat, "p999", lname);
+    auto percentiles = [&](const char* key) {
+        const json& h = member(j, key, name);
+        std::string hname = name + ": " + key;
+        return Percentiles{number(h, "p50", hname), number(h, "p99", hname), number(h, "p999", hname)};
+    };
+    r.latency = percentiles("latency_us");
+    r.connect = percentiles("connect_us");
     r.handshakes_per_s = number(j, "handshakes_per_s", name);
     r.requests_failed = static_cast<long>(number(j, "requests_failed", name));
     r.requests_unfinished = static_cast<long>(number(j, "requests_unfinished", name));

@@ -30,6 +30,7 @@ struct ClientRun {
     double duration_s = 0;
     double rps = 0;              // achieved, ok responses per second
     Percentiles latency;
+    Percentiles connect;         // connect() call to handshake complete
     double handshakes_per_s = 0;
     long requests_failed = 0;
     long requests_unfinished = 0;

@@ -76,6 +76,8 @@ std::string render_table(const CompareRun& run) {
         {"latency p50 (ms)", [](auto& r, auto&) { return ms(r.latency.p50_us); }},
         {"latency p99 (ms)", [](auto& r, auto&) { return ms(r.latency.p99_us); }},
         {"latency p99.9 (ms)", [](auto& r, auto&) { return ms(r.latency.p999_us); }},
+        {"connect p50 / p99 (ms)",
+         [](auto& r, auto&) { return ms(r.connect.p50_us) + " / " + ms(r.connect.p99_us); }},
         {"TCP handshakes/s", [](auto& r, auto&) { return per_s(r.handshakes_per_s); }},
         {"EADDRNOTAVAIL (connect failed)", [](auto& r, auto&) { return format_int(count_of(r.errors, kAddrNotAvail)); }},
         {"first EADDRNOTAVAIL", [&](auto& r, auto&) { return first_error_cell(r, kAddrNotAvail, ports); }},

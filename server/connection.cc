@@ -25,13 +25,14 @@ void Connection::open(int fd) {
     body_left_ = 0;
     pending_ = nullptr;
     pending_head_ = false;
-    closing_ = peer_eof_ = must_read_ = false;
+    closing_ = peer_eof_ = must_read_ = peer_fin_seen_ = false;
 }
 
 void Connection::on_events(uint32_t events) {
     // EPOLLHUP/EPOLLERR also mean "read now": read() is where the pending error (ECONNRESET) or the
     // EOF shows up with its errno.
     bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_fin_seen_ = true;
     step(readable || must_read_);
 }
 
@@ -42,7 +43,7 @@ void Connection::step(bool readable) {
         if (out_.readable() >= kOutputCap) {
             must_read_ = true;  // resume when EPOLLOUT has drained the backlog
         } else {
-            Buffer::FillResult f = in_.fill_from(fd_, kReadCap);
+            Buffer::FillResult f = in_.fill_from(fd_, kReadCap, !peer_fin_seen_);
             stats_.bytes_in += f.bytes;
             must_read_ = f.how == Buffer::Fill::Full;
             if (f.how == Buffer::Fill::Error) return fail(f.err);

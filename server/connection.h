@@ -72,6 +72,7 @@ private:
     bool closing_ = false;   // the last response is queued (Connection: close or an error): close after flush
     bool peer_eof_ = false;  // read() returned 0: the peer will send nothing more
     bool must_read_ = false; // we stopped reading before EAGAIN, so no edge will remind us
+    bool peer_fin_seen_ = false;  // EPOLLRDHUP/HUP/ERR seen: read to EAGAIN from now on (Buffer::fill_from)
 };
 
 }  // namespace churn

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# t_rate_kept_reuse: 1000 ports and tcp_tw_reuse=1 (inside the lab only), churn at 1500 req/s for 4 s.
+# The range is used up after 0.67 s: EADDRNOTAVAIL. But with reuse on, connect() may take a port whose
+# TIME-WAIT is older than tcp_tw_reuse_delay (1000 ms) and has TCP timestamps, so ports come back from
+# 1 s on, and the client, which kept every failed request on its schedule, keeps going: every second after
+# the first has requests. The kernel counts each reuse in TcpExtTWRecycled.
+source "$(dirname "$0")/lib.sh"
+export PORT_RANGE="40000 40999" TW_REUSE=1
+lab_start
+rate=1500 dur=4
+
+assert_eq "client tcp_tw_reuse" "$(ns_sysctl "$LAB_CLI" net.ipv4.tcp_tw_reuse)" 1
+# The delay the model assumes (a kernel before 6.12 has no sysctl and a fixed 1 s).
+delay=$(ns_sysctl "$LAB_CLI" net.ipv4.tcp_tw_reuse_delay 2>/dev/null || echo 1000)
+assert_eq "client tcp_tw_reuse_delay (ms)" "$delay" 1000
+start_server
+run_client --mode churn -R $rate -d $dur
+recycled=$(nstat_get "$LAB_CLI" TcpExtTWRecycled)
+opens=$(nstat_get "$LAB_CLI" TcpActiveOpens)
+stop_server
+
+j=$LAB_TMP/client.json
+hs=$(json_get "$j" handshakes)
+assert_gt "errors.EADDRNOTAVAIL (1000 ports at $rate/s last 0.67 s)" "$(json_num "$j" errors.EADDRNOTAVAIL 0)" 0
+assert_between "first_error_s.EADDRNOTAVAIL (model 1000/$rate = 0.67 s)" \
+  "$(json_get "$j" first_error_s.EADDRNOTAVAIL)" 0.6 1.0
+assert_eq "timeline seconds" "$(json_len "$j" timeline)" $dur
+# From second 2 on, each port comes back once per tcp_tw_reuse_delay: 1000 ports / 1 s = 1000 req/s, below
+# the 1500 offered, and never 0 (measured: exactly 1000 in each of seconds 2-4).
+for i in $(seq 1 $((dur - 1))); do
+  assert_between "timeline second $((i + 1)) requests (ports back after tcp_tw_reuse_delay: 1000/s)" \
+    "$(json_get "$j" timeline.$i.requests)" 900 1010
+done
+assert_gt "handshakes (more than the 1000 ports: reused)" "$hs" 1000
+assert_gt "client TcpExtTWRecycled (nstat)" "$recycled" 0
+# Every connection beyond the first 1000 must have taken a recycled TIME-WAIT port.
+assert_eq "client TcpExtTWRecycled vs TcpActiveOpens - 1000 ports" "$recycled" $((opens - 1000))
