@@ -31,7 +31,7 @@ BINARIES   := $(foreach m,$(MODULES),$(if $(wildcard $(m)/main.cc),$(BIN)/churn-
 
 -include $(wildcard */module.mk)
 
-.PHONY: all build deps test unit integration compare run-churn run-pooled bench lab-clean clean experiments help
+.PHONY: all build deps test unit integration compare run-churn run-pooled bench lab-clean clean experiments evidence docs-check help
 .DEFAULT_GOAL := all
 
 all: build
@@ -43,7 +43,8 @@ help:
 	@echo "make run-pooled    one scenario: CONNS keep-alive connections"
 	@echo "make test          unit tests, then integration tests in lab namespaces (root)"
 	@echo "make bench         churnlab against wrk, ab and nginx, ratios printed"
-	@echo "make experiments   regenerate EXPERIMENTS.md from committed evidence/"
+	@echo "make evidence      copy results/latest into evidence/ and regenerate the docs' generated blocks"
+	@echo "make experiments   regenerate EXPERIMENTS.md and README.md blocks from committed evidence/"
 	@echo "make lab-clean     remove namespaces and processes a killed run left behind"
 	@echo "knobs: RATE=$(RATE) DURATION=$(DURATION) CONNS=$(CONNS) SIZE=$(SIZE) WARMUP=$(WARMUP)"
 
@@ -99,8 +100,22 @@ run-pooled: build deps-lab
 bench: build deps-lab deps-bench
 	lab/bench.sh
 
+# The generated blocks of the docs come from evidence/ (small, committed): `make evidence` copies the
+# latest compare run there, `make experiments` rewrites the blocks, `make docs-check` proves they match.
+DOCS := EXPERIMENTS.md README.md
+COMPARE_EVIDENCE := churn.json pooled.json churn.tw.csv pooled.tw.csv sysctl.json meta.json table.md \
+                    churn.server.json pooled.server.json
+evidence: build
+	@test -e results/latest/churn.json || { echo "make evidence: no results/latest/churn.json (run make compare first)" >&2; exit 2; }
+	mkdir -p evidence/compare
+	cd results/latest && cp $(COMPARE_EVIDENCE) $(CURDIR)/evidence/compare/
+	$(MAKE) --no-print-directory experiments
+
 experiments: build
-	$(BIN)/churn-report experiments --evidence evidence --out EXPERIMENTS.md
+	@for f in $(DOCS); do $(BIN)/churn-report experiments --evidence evidence --out $$f || exit $$?; done
+
+docs-check: build
+	@for f in $(DOCS); do $(BIN)/churn-report experiments --evidence evidence --out $$f --check || exit $$?; done
 
 lab-clean:
 	lab/clean.sh

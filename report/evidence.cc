@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "report/reading.h"
 #include "report/results.h"
 #include "report/table.h"
 
@@ -23,6 +24,16 @@ std::string Evidence::table(const std::string& name) const {
 }
 
 std::string Evidence::block(const std::string& name) const {
+    // "compare.timeline" and "compare.reading" are other views of evidence/compare/.
+    size_t dot = name.find('.');
+    if (dot != std::string::npos) {
+        std::string dir = name.substr(0, dot), view = name.substr(dot + 1);
+        if (!has_raw(dir)) throw ReportError("generated block '" + name + "': needs the raw files of a compare run in " + dir_ + "/" + dir);
+        CompareRun run = load_compare_dir(dir_ + "/" + dir);
+        if (view == "timeline") return render_timeline(run, 5);
+        if (view == "reading") return render_reading(run);
+        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want timeline or reading)");
+    }
     std::string out = table(name);
     if (!out.empty() && out.back() != '\n') out += '\n';
     std::string meta = dir_ + "/" + name + "/meta.json";
@@ -33,7 +44,7 @@ std::string Evidence::block(const std::string& name) const {
 std::vector<std::string> Evidence::stale_tables(const std::vector<std::string>& names) const {
     std::vector<std::string> stale;
     for (const std::string& n : names) {
-        if (!has_raw(n)) continue;
+        if (n.find('.') != std::string::npos || !has_raw(n)) continue;
         std::string path = dir_ + "/" + n + "/table.md";
         if (!file_exists(path) || read_text(path) != table(n)) stale.push_back(path);
     }

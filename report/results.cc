@@ -1,6 +1,8 @@
 // results.cc: load and check a compare run's files; see results.h.
 #include "report/results.h"
 
+#include <tuple>
+
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -82,6 +84,20 @@ ClientRun parse_client_json(const std::string& text, const std::string& name) {
     if (j.contains("ports_in_range")) r.ports_in_range = static_cast<long>(number(j, "ports_in_range", name));
     r.errors = number_map<long>(j, "errors", name);
     r.first_error_s = number_map<double>(j, "first_error_s", name);
+    r.handshakes = static_cast<long>(number(j, "handshakes", name));
+    r.requests_ok = static_cast<long>(number(j, "requests_ok", name));
+    r.requests_scheduled = static_cast<long>(number(j, "requests_scheduled", name));
+    const json& tl = member(j, "timeline", name);
+    if (!tl.is_array()) throw ReportError(name + ": 'timeline' is not an array");
+    for (const json& sec : tl) {
+        std::string sname = name + ": timeline entry";
+        ClientRun::Second s;
+        s.t = static_cast<long>(number(sec, "t", sname));
+        s.requests = static_cast<long>(number(sec, "requests", sname));
+        s.connects = static_cast<long>(number(sec, "connects", sname));
+        s.errors = number_map<long>(sec, "errors", sname);
+        r.timeline.push_back(std::move(s));
+    }
     return r;
 }
 
@@ -133,9 +149,11 @@ CompareRun load_compare_dir(const std::string& dir) {
     CompareRun run;
     run.churn = parse_client_json(read_text(path("churn.json")), path("churn.json"));
     run.pooled = parse_client_json(read_text(path("pooled.json")), path("pooled.json"));
-    for (auto [file, out] : {std::pair{"churn.tw.csv", &run.churn_tw}, std::pair{"pooled.tw.csv", &run.pooled_tw}}) {
+    for (auto [file, series, summary] : {std::tuple{"churn.tw.csv", &run.churn_tw_series, &run.churn_tw},
+                                         std::tuple{"pooled.tw.csv", &run.pooled_tw_series, &run.pooled_tw}}) {
         std::istringstream in(read_text(path(file)));
-        *out = summarize(parse_tw_csv(in));
+        *series = parse_tw_csv(in);
+        *summary = summarize(*series);
     }
     run.sysctl = parse_sysctl_json(read_text(path("sysctl.json")), path("sysctl.json"));
     run.meta = parse_meta_json(read_text(path("meta.json")), path("meta.json"));

@@ -6,6 +6,7 @@
 #include <map>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -37,6 +38,12 @@ struct ClientRun {
     long ports_in_range = 0;
     std::map<std::string, long> errors;          // errno name -> count
     std::map<std::string, double> first_error_s; // errno name -> seconds since start
+    long handshakes = 0, requests_ok = 0, requests_scheduled = 0;
+    struct Second {
+        long t = 0, requests = 0, connects = 0;
+        std::map<std::string, long> errors;
+    };
+    std::vector<Second> timeline;  // one entry per measured second
 };
 
 struct Sysctls {
@@ -54,6 +61,7 @@ struct Meta {
 struct CompareRun {
     ClientRun churn, pooled;
     TwSummary churn_tw, pooled_tw;
+    TwSeries churn_tw_series, pooled_tw_series;
     Sysctls sysctl;
     Meta meta;
 };

@@ -57,6 +57,12 @@ else
     crashed=1 failed=$((failed + 1))
 fi
 
+# ---- generated docs ----
+# The figures in EXPERIMENTS.md and README.md are generated from evidence/; a block edited by hand, or
+# evidence changed without regenerating, fails here.
+echo "== docs: generated blocks match evidence/"
+if make --no-print-directory -s docs-check; then passed=$((passed + 1)); else echo "FAIL: make docs-check"; failed=$((failed + 1)); fi
+
 # ---- integration tests ----
 if [[ ! -f $INTEGRATION ]]; then
     echo "== integration tests: none ($INTEGRATION does not exist)"

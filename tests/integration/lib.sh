@@ -23,8 +23,10 @@ note() { echo "  $*" >&2; }   # goes to the test's log, shown by run.sh when the
 
 need_root() { [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"; }
 need_bins() {
-  local b
+  local b i
   for b in "$CLIENT" "$SERVER"; do
+    # A few seconds of patience: a `make` running next to us unlinks the binary while it relinks it.
+    for i in $(seq 1 20); do [ -x "$b" ] && break; sleep 0.5; done
     [ -x "$b" ] || fail "$b is not built (make build/bin/churn-client build/bin/churn-server)"
   done
 }

@@ -37,6 +37,9 @@ passed=0 failed=0 skipped=0
 work=$(mktemp -d /tmp/churn-itest-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 start_all=$(date +%s.%N)
+# Ctrl-C: the running test gets it too and tears its lab down; we wait for that, then stop.
+interrupted=0
+trap 'interrupted=1' INT TERM
 
 # Processes still carrying a run's marker (the lab exports CHURNLAB_RUN to everything it starts).
 marked_pids() {
@@ -58,8 +61,10 @@ for t in "${tests[@]}"; do
   result=$work/$name.result log=$work/$name.log
   : > "$result"
   t0=$(date +%s.%N)
-  # -k: a test that ignores SIGTERM (stuck in a foreground child) is killed 10 s later.
-  RUNID=$runid TEST_RESULT=$result timeout -k 10 "$TEST_TIMEOUT" bash "$t" > "$log" 2>&1
+  # --foreground: the test stays in our process group, so Ctrl-C reaches it (and its trap tears its lab
+  # down) instead of only us. -k: a test still there 10 s after the SIGTERM is killed; whatever it then
+  # leaves behind, the leftover check below removes.
+  RUNID=$runid TEST_RESULT=$result timeout --foreground -k 10 "$TEST_TIMEOUT" bash "$t" > "$log" 2>&1
   rc=$?
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   reason=$(head -1 "$result")
@@ -87,6 +92,7 @@ for t in "${tests[@]}"; do
         tail -n 25 "$log" | sed 's/^/    | /'
         failed=$((failed + 1)) ;;
   esac
+  if [ $interrupted = 1 ]; then echo "interrupted: the remaining tests did not run"; break; fi
 done
 
 total=$(awk -v a="$start_all" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
