@@ -54,7 +54,8 @@ void Conn::on_events(uint32_t events) {
         if (state_ != State::Reading && state_ != State::Idle) return;  // closed or still writing
     }
     if (state_ == State::Writing && (events & (EPOLLOUT | EPOLLERR))) on_writable();
-    if ((state_ == State::Reading || state_ == State::Idle) && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+    if ((state_ == State::Reading || state_ == State::Idle || state_ == State::AwaitingEof) &&
+        (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
         on_readable();
 }
 
@@ -101,7 +102,7 @@ void Conn::on_writable() {
             return;
         }
         if (r.status == Io::Error) {
-            request_failed(r.err, -1);
+            request_failed({r.err, ProtoError::count});
             return;
         }
         written_ += r.bytes;
@@ -117,52 +118,44 @@ void Conn::on_writable() {
 // ---- 3. response ---------------------------------------------------------------------------------------
 
 void Conn::on_readable() {
-    // Edge-triggered: read until EAGAIN. A response bigger than this is consumed as it is parsed.
+    // Edge-triggered: read until EAGAIN (or a short read, see Buffer::fill_from). A response bigger than
+    // the buffer cap is consumed as it is parsed.
     for (;;) {
         Buffer::FillResult f = in_.fill_from(fd_, 1 << 20, !peer_fin_seen_);
-        if (state_ == State::Idle && in_.readable() > 0) {
-            // Bytes nobody asked for on an idle keep-alive connection: the stream is out of sync.
+        if ((state_ == State::Idle || state_ == State::AwaitingEof) && in_.readable() > 0) {
+            // Bytes nobody asked for: after a complete response the stream is out of sync.
             load_.proto_error(ProtoError::BadResponse);
             in_.clear();
-            close_socket();
-            load_.reconnect_later(*this);
-            return;
+            return closed_by_peer(/*counted=*/true);
         }
         while (state_ == State::Reading && in_.readable() > 0) {
             ResponseParser::Result r = parser_.feed(in_.peek(), in_.readable());
             in_.consume(r.consumed);
-            if (r.state == ResponseParser::State::Error) {
-                request_failed(0, static_cast<int>(ProtoError::BadResponse));
-                return;
-            }
-            if (r.state == ResponseParser::State::Complete) {
-                response_complete(mono_us());
-                if (state_ != State::Idle) return;  // closed (churn) or failed
-            } else {
-                break;  // NeedMore
-            }
+            if (r.state == ResponseParser::State::Error) return request_failed({0, ProtoError::BadResponse});
+            if (r.state == ResponseParser::State::NeedMore) break;
+            response_complete(mono_us());
+            if (state_ != State::Idle) break;  // closed, or waiting for the server's FIN
         }
+        if (fd_ < 0) return;  // churn closed it after the response: nothing more to read
         switch (f.how) {
             case Buffer::Fill::Full: continue;  // parsed what we had; read the rest
             case Buffer::Fill::Drained: return;
             case Buffer::Fill::Error:
-                if (state_ == State::Reading) request_failed(f.err, -1);
-                else { load_.count_errno(f.err); close_socket(); load_.reconnect_later(*this); }
-                return;
+                if (state_ == State::Reading) return request_failed({f.err, ProtoError::count});
+                // After a complete response that said "Connection: close", an RST is how the server
+                // closes (churn-server --linger0: SO_LINGER {1, 0}); the request already succeeded.
+                if (!(state_ == State::AwaitingEof && f.err == ECONNRESET)) load_.count_errno(f.err);
+                return closed_by_peer(/*counted=*/true);
             case Buffer::Fill::Eof:
                 if (state_ == State::Reading) {
                     // A body delimited by the close, or a server that closed before answering.
-                    if (parser_.on_eof() == ResponseParser::State::Complete) {
-                        response_complete(mono_us());
-                    } else {
-                        request_failed(0, static_cast<int>(ProtoError::ClosedEarly));
-                    }
-                } else if (state_ == State::Idle) {
-                    // The server closed an idle keep-alive connection (its idle timeout, or --close server).
-                    load_.closed_by_server();
-                    close_socket();
-                    load_.reconnect_later(*this);
+                    if (parser_.on_eof() != ResponseParser::State::Complete)
+                        return request_failed({0, ProtoError::ClosedEarly});
+                    response_complete(mono_us());
                 }
+                // Idle: the server closed a keep-alive connection (its idle timeout, or it is going away).
+                // AwaitingEof: the FIN we waited for after "Connection: close".
+                if (state_ == State::Idle || state_ == State::AwaitingEof) closed_by_peer(state_ == State::AwaitingEof);
                 return;
         }
     }
@@ -171,17 +164,28 @@ void Conn::on_readable() {
 void Conn::response_complete(uint64_t now_us) {
     has_request_ = false;
     deadline_us_ = 0;
-    bool keep = parser_.keep_alive() && load_.options().mode == Options::Mode::Pool;
-    int status = parser_.status();
-    load_.request_done(req_, now_us, now_us - send_start_us_, status);
-    if (keep) {
+    load_.request_done(req_, now_us, now_us - send_start_us_, parser_.status());
+    if (!parser_.keep_alive()) {
+        // "Connection: close": the server will close, so let it close first and take the TIME-WAIT
+        // (that is what churn-server --close server is for). Wait for its FIN, bounded by --timeout.
+        load_.closed_by_server();
+        state_ = State::AwaitingEof;
+        deadline_us_ = now_us + load_.options().timeout_ms * 1000;
+        return;
+    }
+    if (load_.options().mode == Options::Mode::Pool) {
         state_ = State::Idle;
         load_.slot_free(*this);
         return;
     }
     // Churn: the naive client reads its response and closes first, so TIME-WAIT lands on this host.
-    // Pool: the server said Connection: close; reopen.
-    if (!parser_.keep_alive()) load_.closed_by_server();
+    close_socket();
+    load_.slot_free(*this);
+}
+
+void Conn::closed_by_peer(bool counted) {
+    // The server's FIN (or RST) ended the connection; close our side and give the slot back.
+    if (!counted) load_.closed_by_server();
     close_socket();
     if (load_.options().mode == Options::Mode::Pool) load_.reconnect_later(*this);
     else load_.slot_free(*this);
@@ -195,17 +199,18 @@ void Conn::connect_failed(int err, bool immediate) {
     load_.connect_failed(*this, err, immediate);
 }
 
-void Conn::request_failed(int err, int proto) {
+void Conn::request_failed(Failure why) {
     close_socket();
     has_request_ = false;
-    load_.request_failed(*this, req_, err, proto);
+    load_.request_failed(*this, req_, why);
 }
 
 void Conn::check_deadline(uint64_t now_us) {
     if (deadline_us_ == 0 || now_us < deadline_us_) return;
     deadline_us_ = 0;
     if (state_ == State::Connecting) connect_failed(ETIMEDOUT, false);
-    else if (state_ == State::Writing || state_ == State::Reading) request_failed(0, static_cast<int>(ProtoError::Timeout));
+    else if (state_ == State::Writing || state_ == State::Reading) request_failed({0, ProtoError::Timeout});
+    else if (state_ == State::AwaitingEof) closed_by_peer(/*counted=*/true);  // it never sent its FIN
 }
 
 void Conn::abandon() {

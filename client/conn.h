@@ -12,12 +12,19 @@
 #include <string>
 
 #include "client/http_response.h"
+#include "client/stats.h"
 #include "loop/buffer.h"
 #include "loop/reactor.h"
 
 namespace churn {
 
 class Load;
+
+// Why a request failed: an errno from the socket, or (err == 0) a protocol problem.
+struct Failure {
+    int err;
+    ProtoError proto;
+};
 
 // One request as the schedule sees it.
 struct Request {
@@ -27,7 +34,8 @@ struct Request {
 
 class Conn : public Reactor::Handler {
 public:
-    enum class State { Closed, Connecting, Idle, Writing, Reading };
+    // AwaitingEof: the response said "Connection: close"; we wait for the server's FIN before closing.
+    enum class State { Closed, Connecting, Idle, Writing, Reading, AwaitingEof };
 
     Conn(Load& load, Reactor& reactor, int id);
     ~Conn() override;
@@ -57,7 +65,8 @@ private:
     void response_complete(uint64_t now_us);
     void close_socket();
     void connect_failed(int err, bool immediate);
-    void request_failed(int err, int proto);
+    void request_failed(Failure why);
+    void closed_by_peer(bool counted);
 
     Load& load_;
     Reactor& reactor_;

@@ -181,9 +181,14 @@ void Load::connect_failed(Conn& c, int err, bool immediate) {
         });
         return;
     }
-    // Churn: the request keeps its intended time and goes back to the schedule; the slot is free again.
+    // Churn: the request keeps its intended time and goes back to the schedule. The slot rests for the
+    // retry delay too: a refusing server answers in microseconds, and without the rest 32 slots would
+    // spin through tens of thousands of refused SYNs a second.
     retries_.push_back({c.request(), now + delay});
-    slot_free(c);
+    if (immediate) return slot_free(c);
+    reactor_.after(delay, [this, &c] {
+        if (!finished_) slot_free(c);
+    });
 }
 
 void Load::request_done(const Request& r, uint64_t now_us, uint64_t request_us, int status) {
@@ -191,10 +196,10 @@ void Load::request_done(const Request& r, uint64_t now_us, uint64_t request_us, 
     if (measuring(r.intended_us)) stats_.record_ok(now_us - r.intended_us, request_us);
 }
 
-void Load::request_failed(Conn& c, const Request& r, int err, int proto) {
+void Load::request_failed(Conn& c, const Request& r, Failure why) {
     uint64_t now = mono_us();
-    if (proto >= 0) stats_.record_proto(static_cast<ProtoError>(proto));
-    else count_errno(err);
+    if (why.err) count_errno(why.err);
+    else stats_.record_proto(why.proto);
     if (measuring(r.intended_us)) stats_.record_given_up(now - r.intended_us, false);
     if (opt_.mode == Options::Mode::Pool) reconnect_later(c);
     else slot_free(c);
@@ -221,8 +226,13 @@ void Load::stop_early() {
 
 void Load::finish() {
     if (finished_) return;
-    finished_ = true;
     uint64_t now = mono_us();
+    // Close the seconds the 1 s tick has not reached yet: the drain timer and the last tick share a
+    // deadline, and a run stopped early still reports its partial last second.
+    uint64_t covered = std::min(now, t_end_us_) > t_measure_us_ ? std::min(now, t_end_us_) - t_measure_us_ : 0;
+    uint64_t due = std::min<uint64_t>((covered + 999'999) / 1'000'000, static_cast<uint64_t>(std::ceil(opt_.duration_s)));
+    while (seconds_ < due) stats_.close_second(++seconds_);
+    finished_ = true;
     // Everything still waiting is recorded at its age: these users never got an answer.
     auto give_up = [&](uint64_t intended_us) {
         if (measuring(intended_us)) stats_.record_given_up(now - intended_us, true);

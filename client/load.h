@@ -41,7 +41,7 @@ public:
     void handshake_done(uint64_t connect_us);
     void connect_failed(Conn& c, int err, bool immediate);
     void request_done(const Request& r, uint64_t now_us, uint64_t request_us, int status);
-    void request_failed(Conn& c, const Request& r, int err, int proto);
+    void request_failed(Conn& c, const Request& r, Failure why);
     void proto_error(ProtoError e);
     void count_errno(int err);
     void closed_by_server();

@@ -3,6 +3,7 @@
 //
 //   churn-client --mode pool -c 50 -d 10 http://198.18.0.2:8080/
 //   churn-client --mode churn -R 3000 -d 20 --json churn.json http://198.18.0.2:8080/
+#include <arpa/inet.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -11,6 +12,9 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <iterator>
+#include <sstream>
+#include <vector>
 
 #include "client/load.h"
 #include "client/options.h"
@@ -30,6 +34,30 @@ std::string read_sysctl(const char* name) {
     for (char& ch : v)
         if (ch == '\t') ch = ' ';
     return v;
+}
+
+// True when this network namespace has a default route for `family`, so a packet to an address not
+// on a local network leaves through a gateway. The lab's namespaces have none by design. Read from
+// /proc/net/route (IPv4: Destination and Mask 00000000) and /proc/net/ipv6_route (::/0 on a device
+// other than lo, where the kernel keeps an "unreachable" default of its own).
+bool has_default_route(int family) {
+    std::ifstream f(family == AF_INET ? "/proc/net/route" : "/proc/net/ipv6_route");
+    std::string line;
+    while (std::getline(f, line)) {
+        std::istringstream in(line);
+        std::vector<std::string> col{std::istream_iterator<std::string>(in), {}};
+        if (family == AF_INET && col.size() >= 8 && col[1] == "00000000" && col[7] == "00000000") return true;
+        if (family == AF_INET6 && col.size() >= 10 && col[0] == std::string(32, '0') && col[1] == "00" &&
+            col[9] != "lo")
+            return true;
+    }
+    return false;
+}
+
+bool is_loopback(const Endpoint& ep) {
+    if (ep.family() == AF_INET)
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(&ep.addr)->sin_addr.s_addr) >> 24) == 127;
+    return IN6_IS_ADDR_LOOPBACK(&reinterpret_cast<const sockaddr_in6*>(&ep.addr)->sin6_addr);
 }
 
 int ports_in(const std::string& range) {
@@ -88,10 +116,14 @@ int main(int argc, char** argv) {
     app.add_option("--warmup", opt.warmup_s, "seconds to run before measuring")->check(CLI::Range(0.0, 3600.0));
     app.add_option("--timeout", opt.timeout_ms, "ms allowed for a connect, and for a response")->check(CLI::Range(1, 3'600'000));
     app.add_option("--retry-delay", opt.retry_delay_ms, "ms before a failed connect is tried again")->check(CLI::Range(1, 60'000));
-    app.add_option("-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)");
+    app.add_option("-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)")
+        ->check(CLI::Range(uint64_t{0}, uint64_t{1'000'000'000'000}));
     app.add_flag("!--no-nodelay", opt.nodelay, "leave Nagle on (default: TCP_NODELAY)");
     app.add_option("--json", opt.json_path, "write the results as JSON to this file");
     app.add_flag("-q,--quiet", opt.quiet, "no progress line");
+    bool allow_routed = false;
+    app.add_flag("--allow-default-route", allow_routed,
+                 "send load to a non-loopback address even though this network namespace has a default route");
     app.add_option("URL", url, "http://ADDR:PORT/PATH (numeric address)")->required();
     try {
         app.parse(argc, argv);
@@ -105,6 +137,16 @@ int main(int argc, char** argv) {
     std::string why;
     if (!parse_url(url, opt.url, why)) {
         std::fprintf(stderr, "churn-client: %s\n", why.c_str());
+        return 2;
+    }
+    // A load generator is pointed at an address. Inside a lab namespace (no default route) only the lab's
+    // hosts are reachable; on the host, 198.18.0.2 may go out through the default gateway to somebody
+    // else's machine. Refuse unless asked explicitly.
+    if (!is_loopback(opt.url.endpoint) && has_default_route(opt.url.endpoint.family()) && !allow_routed) {
+        std::fprintf(stderr,
+                     "churn-client: refusing to send load to %s: this network namespace has a default route, so it "
+                     "could leave the machine (run it in the lab: make run-churn; or pass --allow-default-route)\n",
+                     opt.url.endpoint.str().c_str());
         return 2;
     }
     // Open the JSON file now: a typo in the path must fail before a 20 s run, not after it.

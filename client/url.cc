@@ -5,7 +5,7 @@ namespace churn {
 bool parse_url(const std::string& text, Url& out, std::string& error) {
     const std::string scheme = "http://";
     if (text.rfind("https://", 0) == 0) {
-        error = "https is not supported (churn measures TCP; a TLS handshake would add its own round trips)";
+        error = "URL '" + text + "': https is not supported (churn measures TCP; TLS would add its own round trips)";
         return false;
     }
     if (text.rfind(scheme, 0) != 0) {

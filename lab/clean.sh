@@ -76,5 +76,16 @@ for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep '^churnlab-'); d
   removed=1
 done
 
+# 3. Temp dirs (nginx config, test scratch) of runs whose teardown was cut short: /tmp/churnlab-RUNID-*.
+#    Without RUNIDs, every /tmp/churnlab-* goes, as every lab run was just stopped above.
+for d in /tmp/churnlab-*; do
+  [ -d "$d" ] || continue
+  run=${d#/tmp/churnlab-}; run=${run%%-*}
+  if [ ${#runids[@]} -eq 0 ] || want_run "$run"; then
+    rm -rf "$d" && echo "clean: removed $d"
+    removed=1
+  fi
+done
+
 [ $removed = 1 ] || echo "clean: nothing to remove"
 exit 0

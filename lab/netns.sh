@@ -63,7 +63,8 @@ lab_cli() { ip netns exec "$LAB_CLI" "$@"; }
 lab_srv() { ip netns exec "$LAB_SRV" "$@"; }
 lab_track() { LAB_TRACKED+=("$1"); }
 # Not in a $(...) subshell: the array must grow in this shell. Sets LAB_TMP.
-lab_tmpdir() { LAB_TMP=$(mktemp -d /tmp/churnlab-XXXXXX) && LAB_TMPDIRS+=("$LAB_TMP"); }
+# Named after the run, so lab/clean.sh RUNID can find what a killed run left in /tmp.
+lab_tmpdir() { LAB_TMP=$(mktemp -d "/tmp/churnlab-${RUNID:-x}-XXXXXX") && LAB_TMPDIRS+=("$LAB_TMP"); }
 
 # Short and random: veth names are limited to 15 characters (IFNAMSIZ - 1), and two runs at the same time
 # (a test while a compare runs) must not collide.
@@ -85,9 +86,11 @@ lab_up() {
   fi
 
   # Install the trap before creating anything: a Ctrl-C between two `ip` commands must still clean up.
+  # Inside a handler, ignore further INT/TERM first: a second Ctrl-C during teardown must not cut the
+  # teardown short and leave the namespaces behind.
   trap 'lab_down' EXIT
-  trap 'lab_down; trap - INT; kill -INT $$' INT
-  trap 'lab_down; exit 143' TERM
+  trap 'trap "" INT TERM; lab_down; trap - INT; kill -INT $$' INT
+  trap 'trap "" INT TERM; lab_down; exit 143' TERM
   LAB_IS_UP=1
 
   ip netns add "$LAB_CLI" &&

@@ -38,7 +38,7 @@ is_num() { [[ $1 =~ ^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$ ]]; }
 need_num() { is_num "$2" || fail "$1: measured '${2}' is not a number (missing?)"; }
 
 assert_eq() {  # exact, integers or strings
-  [ "$2" = "$3" ] || fail "$1: measured $2, expected exactly $3"
+  [ "$2" = "$3" ] || fail "$1: measured ${2:-(nothing)}, expected exactly $3"
   note "ok $1 = $2"
 }
 assert_ge() { need_num "$1" "$2"; awk -v a="$2" -v b="$3" 'BEGIN{exit !(a >= b)}' || fail "$1: measured $2, expected >= $3"; note "ok $1 = $2 (>= $3)"; }
@@ -107,6 +107,9 @@ json_children() {
 # ---- the kernel's view -------------------------------------------------------------------------------------
 # TIME-WAIT sockets in a namespace, from sock_diag via ss (-H: no header line).
 tw_count() { ip netns exec "$1" ss -H -tan state time-wait | wc -l; }
+# The local ports of those sockets, one a line. With a state filter ss leaves out the State column, so
+# the local address is field 3 (Recv-Q Send-Q Local Peer).
+tw_ports() { ip netns exec "$1" ss -H -tan state time-wait | awk '{ n = split($3, a, ":"); print a[n] }'; }
 # A SNMP/netstat counter, absolute (-a: since the namespace was created, which is 0 for a fresh lab;
 # -s: leave nstat's history file alone, it is shared by every namespace on the host; -z: print zeros).
 nstat_get() { ip netns exec "$1" nstat -asz "$2" | awk -v c="$2" '$1 == c { print $2; found = 1 } END { exit !found }'; }

@@ -10,7 +10,9 @@
 # A test is also failed if it leaves anything behind: a churnlab-<RUNID>-* namespace or a process
 # carrying its CHURNLAB_RUN=<RUNID> marker. Those are then removed with lab/clean.sh <RUNID>.
 #
-# Each test has a time limit (TEST_TIMEOUT, default 90 s): a hung test is killed and failed, not waited on.
+# Each test has a time limit (TEST_TIMEOUT, default 90 s): a hung test gets SIGTERM, 10 s later SIGKILL,
+# and fails. Ctrl-C (or SIGTERM to us) is passed on to the running test once, we wait for its teardown,
+# and the remaining tests are not run.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -37,9 +39,20 @@ passed=0 failed=0 skipped=0
 work=$(mktemp -d /tmp/churn-itest-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 start_all=$(date +%s.%N)
-# Ctrl-C: the running test gets it too and tears its lab down; we wait for that, then stop.
-interrupted=0
-trap 'interrupted=1' INT TERM
+
+# Each test runs in its own session and process group (setsid), with SIGINT and SIGQUIT back at their
+# defaults (`env --default-signal`: a non-interactive shell starts background commands with them ignored,
+# and bash cannot trap a signal that was ignored when it started, so the lab's INT trap would be dead).
+# A terminal's Ctrl-C therefore reaches only us, and we pass it to the test's group exactly once: a second
+# SIGINT landing in the middle of lab_down must not cut the teardown short.
+test_pid=""
+interrupted=""
+on_signal() {
+  interrupted=$1
+  [ -n "$test_pid" ] && kill -"$1" -- -"$test_pid" 2>/dev/null
+}
+trap 'on_signal INT' INT
+trap 'on_signal TERM' TERM
 
 # Processes still carrying a run's marker (the lab exports CHURNLAB_RUN to everything it starts).
 marked_pids() {
@@ -58,14 +71,24 @@ for t in "${tests[@]}"; do
   fi
   # Our RUNID, so that we know which namespaces and processes are this test's to check afterwards.
   runid=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
-  result=$work/$name.result log=$work/$name.log
+  result=$work/$name.result log=$work/$name.log timed_out=$work/$name.timeout
   : > "$result"
   t0=$(date +%s.%N)
-  # --foreground: the test stays in our process group, so Ctrl-C reaches it (and its trap tears its lab
-  # down) instead of only us. -k: a test still there 10 s after the SIGTERM is killed; whatever it then
-  # leaves behind, the leftover check below removes.
-  RUNID=$runid TEST_RESULT=$result timeout --foreground -k 10 "$TEST_TIMEOUT" bash "$t" > "$log" 2>&1
-  rc=$?
+  # setsid does not fork here (we are not a group leader), so $! is the test, and its group id.
+  RUNID=$runid TEST_RESULT=$result setsid env --default-signal=INT,QUIT bash "$t" < /dev/null > "$log" 2>&1 &
+  test_pid=$!
+  # The watchdog, in its own group too, so that killing the group also ends its sleep.
+  setsid bash -c 'sleep "$1"; touch "$2"; kill -TERM -- -"$3"; sleep 10; kill -KILL -- -"$3"' watchdog \
+    "$TEST_TIMEOUT" "$timed_out" "$test_pid" > /dev/null 2>&1 &
+  watchdog=$!
+  # `wait` returns early when a trapped signal arrives; the test is still tearing down then: wait again.
+  while :; do
+    wait "$test_pid"
+    rc=$?
+    kill -0 "$test_pid" 2>/dev/null || break
+  done
+  test_pid=""
+  kill -- -"$watchdog" 2>/dev/null
   secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   reason=$(head -1 "$result")
 
@@ -83,16 +106,20 @@ for t in "${tests[@]}"; do
     else reason+=" (and left behind: $left)"; fi
   fi
 
+  if [ -e "$timed_out" ]; then
+    rc=1 reason="timed out after ${TEST_TIMEOUT}s${reason:+; $reason}"
+  elif [ -n "$interrupted" ]; then
+    rc=1 reason="interrupted (SIG$interrupted)${reason:+; $reason}"
+  fi
   case $rc in
     0)  echo "PASS $name (${secs}s)"; passed=$((passed + 1)) ;;
     77) echo "SKIP $name: ${reason:-skipped}"; skipped=$((skipped + 1)) ;;
-    *)  [ $rc -eq 124 ] || [ $rc -eq 137 ] && reason="timed out after ${TEST_TIMEOUT}s${reason:+; $reason}"
-        echo "FAIL $name: ${reason:-exit status $rc, no reason given} (${secs}s)"
+    *)  echo "FAIL $name: ${reason:-exit status $rc, no reason given} (${secs}s)"
         # The end of its log: the assertions that passed and the client's summary, to see why.
         tail -n 25 "$log" | sed 's/^/    | /'
         failed=$((failed + 1)) ;;
   esac
-  if [ $interrupted = 1 ]; then echo "interrupted: the remaining tests did not run"; break; fi
+  if [ -n "$interrupted" ]; then echo "interrupted: the remaining tests did not run"; break; fi
 done
 
 total=$(awk -v a="$start_all" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')

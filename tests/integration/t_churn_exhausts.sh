@@ -17,6 +17,8 @@ stop_server
 
 j=$LAB_TMP/client.json s=$LAB_TMP/server.json
 hs=$(json_get "$j" handshakes)
+# The whole run happened (a client stopped early by a stray signal could still pass the rest).
+assert_eq "requests_scheduled ($rate/s x 3 s)" "$(json_get "$j" requests_scheduled)" $((rate * 3))
 assert_gt "errors.EADDRNOTAVAIL" "$(json_num "$j" errors.EADDRNOTAVAIL 0)" 0
 # Model: ports / rate = 1.0 s. The upper slack covers scheduling on a busy 2-core machine.
 assert_between "first_error_s.EADDRNOTAVAIL (model $ports/$rate = 1.0 s)" \

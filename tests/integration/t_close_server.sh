@@ -4,8 +4,8 @@
 # does the same). Churn at 500 req/s for 3 s, default port range (1500 connections, no exhaustion).
 #
 # The server host may hold fewer TIME-WAIT than it closed: a new SYN for the same 4-tuple with a higher
-# sequence number takes over a server-side TIME-WAIT socket. With 28 232 client ports and 1500
-# connections that is rare; 90 % of the server's own closes is the bound.
+# sequence number takes over a server-side TIME-WAIT socket (measured: 3-6 % fewer here, 278 of 288 and
+# 1280 of 1364 server-first closes). 90 % of the server's own closes is the bound.
 source "$(dirname "$0")/lib.sh"
 lab_start
 rate=500 dur=3

@@ -12,11 +12,17 @@ sleep 1.5
 refused_before=$(nstat_get "$LAB_SRV" TcpOutRsts)   # the server host's RSTs to the early SYNs
 start_server
 wait_client
+rst_srv=$(nstat_get "$LAB_SRV" TcpOutRsts) attempt_fails=$(nstat_get "$LAB_CLI" TcpAttemptFails)
 stop_server
 
 j=$LAB_TMP/client.json s=$LAB_TMP/server.json
 assert_gt "errors.ECONNREFUSED" "$(json_num "$j" errors.ECONNREFUSED 0)" 0
 assert_gt "server-host TcpOutRsts before the server started (nstat: the kernel refused SYNs)" "$refused_before" 0
+# One refused SYN = one RST from the server host = one SYN-SENT socket failed on the client host (its
+# TcpAttemptFails) = one ECONNREFUSED counted by the client. Once the server listens, no more RSTs.
+refused=$(json_num "$j" errors.ECONNREFUSED 0)
+assert_eq "server-host TcpOutRsts (nstat) vs client ECONNREFUSED" "$rst_srv" "$refused"
+assert_eq "client-host TcpAttemptFails (nstat) vs client ECONNREFUSED" "$attempt_fails" "$refused"
 assert_eq "timeline seconds" "$(json_len "$j" timeline)" $dur
 for i in $((dur - 2)) $((dur - 1)); do
   assert_ge "timeline second $((i + 1)) requests (offered $rate/s, server up since 1.5 s)" \
