@@ -109,6 +109,9 @@ evidence: build
 	@test -e results/latest/churn.json || { echo "make evidence: no results/latest/churn.json (run make compare first)" >&2; exit 2; }
 	mkdir -p evidence/compare
 	cd results/latest && cp $(COMPARE_EVIDENCE) $(CURDIR)/evidence/compare/
+	@b=$$(ls -d results/bench-* 2>/dev/null | tail -1); if [ -n "$$b" ] && [ -e "$$b/bench.md" ]; then \
+	  mkdir -p evidence/bench && cp "$$b/bench.md" evidence/bench/table.md && cp "$$b/bench.json" evidence/bench/ && \
+	  echo "evidence: bench from $$b"; fi
 	$(MAKE) --no-print-directory experiments
 
 experiments: build

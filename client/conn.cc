@@ -31,7 +31,7 @@ void Conn::connect_socket() {
         return;
     }
     fd_ = c.fd;
-    peer_fin_seen_ = false;
+    peer_fin_seen_ = input_edge_ = false;
     state_ = State::Connecting;
     deadline_us_ = connect_start_us_ + load_.options().timeout_ms * 1000;
     // EPOLLOUT reports the end of the handshake either way (connected, or failed with SO_ERROR set);
@@ -43,6 +43,7 @@ void Conn::connect_socket() {
 
 void Conn::on_events(uint32_t events) {
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_fin_seen_ = true;
+    if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) input_edge_ = true;
     if (state_ == State::Connecting) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
         // Ask the kernel how the handshake ended; SO_ERROR holds ECONNREFUSED (RST), ETIMEDOUT, ...
@@ -110,9 +111,10 @@ void Conn::on_writable() {
     state_ = State::Reading;
     // Output done: stop asking for EPOLLOUT, or every ACK would wake us for nothing.
     reactor_.rewatch(fd_, EPOLLIN | EPOLLRDHUP);
-    // The response may already have arrived while we were writing: with EPOLLET there is no second
-    // notification for data that was there before, so read now.
-    on_readable();
+    // No read() here "in case the response is already there": it almost never is, and when it arrives
+    // the kernel raises a new edge. The one edge we could have missed is input that arrived while we were
+    // still writing (a server answering 400 before reading all of the request): input_edge_ remembers it.
+    if (input_edge_) on_readable();
 }
 
 // ---- 3. response ---------------------------------------------------------------------------------------
@@ -120,6 +122,7 @@ void Conn::on_writable() {
 void Conn::on_readable() {
     // Edge-triggered: read until EAGAIN (or a short read, see Buffer::fill_from). A response bigger than
     // the buffer cap is consumed as it is parsed.
+    input_edge_ = false;
     for (;;) {
         Buffer::FillResult f = in_.fill_from(fd_, 1 << 20, !peer_fin_seen_);
         if ((state_ == State::Idle || state_ == State::AwaitingEof) && in_.readable() > 0) {

@@ -79,6 +79,7 @@ private:
     uint64_t send_start_us_ = 0;
     uint64_t deadline_us_ = 0;    // 0 = none
     size_t written_ = 0;          // bytes of the request written so far
+    bool input_edge_ = false;     // an EPOLLIN edge came and no read has followed it yet
     bool peer_fin_seen_ = false;  // EPOLLRDHUP/HUP/ERR seen: read to EAGAIN from now on (Buffer::fill_from)
     Buffer in_;
     ResponseParser parser_;

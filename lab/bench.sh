@@ -75,41 +75,83 @@ done
 listening 8081 || { echo "bench: nginx is not listening after 5 s:" >&2; cat "$dir/nginx.log" "$LAB_TMP/error.log" >&2; exit 1; }
 grep -q "listening on" "$dir/churn-server.log" || { echo "bench: churn-server not ready:" >&2; cat "$dir/churn-server.log" >&2; exit 1; }
 
-# run PAIR SIDE N TOOL FILE CMD...: run CMD on the client host, its output into FILE's .txt, and record
-# in the manifest where the number is (FILE itself for JSON, the .txt for wrk/ab).
+
+# CPU accounting. Requests/s alone can mislead on 2 cores: when the load generator saturates its core,
+# every server looks equally fast (measured here: wrk at 100 % of a core, both servers below theirs).
+# So each run also records how much of a core the side under comparison used: the load generator in
+# pairs 1 and 3 (its own process), the server in pair 2. Ticks from /proc/PID/stat (utime + stime).
+clk_tck=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+nginx_worker() {
+  local p
+  for p in $(ip netns pids "$LAB_SRV"); do
+    grep -q '^nginx: worker' "/proc/$p/cmdline" 2>/dev/null && { echo "$p"; return; }
+  done
+}
+
+# run PAIR SIDE N TOOL FILE SUBJECT CMD...: run CMD on the client host, its output into FILE's .txt, and
+# record in the manifest where the number is (FILE itself for JSON, the .txt for wrk/ab) and the CPU
+# SUBJECT used (a server pid, or "self" for CMD itself), as a fraction of one core over the run.
 failed=0
 run() {
-  local pair=$1 side=$2 n=$3 tool=$4 file=$5; shift 5
+  local pair=$1 side=$2 n=$3 tool=$4 file=$5 subject=$6; shift 6
   local txt=${file%.*}.txt
   echo "bench: pair $pair $side run $n: $*" >&2
+  local t0 c0 t1 c1
+  t0=$(date +%s.%N)
+  if [ "$subject" = self ]; then
+    # CMD runs as our child in the foreground (ip netns exec execs it), so the shell's `times` adds its
+    # CPU to the children's totals once it has been waited for. Not `$(times)`: a command substitution
+    # is a subshell, whose children's totals start at zero.
+    times > "$dir/.times"; c0=$(awk 'NR == 2 {print $1 " " $2}' "$dir/.times")
+  else
+    c0=$(cpu_ticks "$subject")
+  fi
   ip netns exec "$LAB_CLI" "$@" > "$dir/$txt" 2>&1
   local rc=$?
+  t1=$(date +%s.%N)
+  if [ "$subject" = self ]; then
+    times > "$dir/.times"; c1=$(awk 'NR == 2 {print $1 " " $2}' "$dir/.times")
+  else
+    c1=$(cpu_ticks "$subject")
+  fi
   if [ $rc -ne 0 ]; then
     echo "bench: FAILED (exit $rc): $* -- see $dir/$txt" >&2
     failed=1
     return
   fi
-  printf 'run\t%s\t%s\t%s\t%s\n' "$pair" "$side" "$tool" "$file" >> "$manifest"
+  local frac
+  if [ "$subject" = self ]; then
+    # times prints "0m1.234s 0m0.567s": user and system seconds of all children so far.
+    frac=$(awk -v a="$c0" -v b="$c1" -v t0="$t0" -v t1="$t1" 'function s(x,  m) { split(x, m, /[ms]/); return m[1] * 60 + m[2] }
+      BEGIN { split(a, x, " "); split(b, y, " "); printf "%.4f", (s(y[1]) + s(y[2]) - s(x[1]) - s(x[2])) / (t1 - t0) }')
+  else
+    frac=$(awk -v d="$((c1 - c0))" -v hz="$clk_tck" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.4f", d / hz / (t1 - t0) }')
+  fi
+  printf 'run\t%s\t%s\t%s\t%s\t%s\n' "$pair" "$side" "$tool" "$file" "$frac" >> "$manifest"
 }
 
 printf 'pair\t1\treq/s\t1.1\tkeep-alive client: churn-client --mode pool -c %s vs wrk -t1 -c%s (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
 printf 'pair\t2\treq/s\t1.1\tkeep-alive server: churn-server vs nginx, 1 worker (wrk -t1 -c%s)\n' $BENCH_C >> "$manifest"
 printf 'pair\t3\tconn/s\t1.2\tnew connection per request: churn-client --mode churn -c %s vs ab -c %s, no -k (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
 
+ngx_pid=$(nginx_worker)
+[ -n "$ngx_pid" ] || { echo "bench: no nginx worker process in $LAB_SRV" >&2; exit 1; }
+
 for n in $(seq 1 "$BENCH_RUNS"); do
-  run 1 ours "$n" json:rps "p1-ours-$n.json" "$BIN/churn-client" --mode pool -c $BENCH_C -d "$BENCH_D" -R 0 \
+  run 1 ours "$n" json:rps "p1-ours-$n.json" self "$BIN/churn-client" --mode pool -c $BENCH_C -d "$BENCH_D" -R 0 \
     --quiet --json "$dir/p1-ours-$n.json" "$NGINX_URL"
-  run 1 peer "$n" wrk "p1-peer-$n.txt" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$NGINX_URL"
+  run 1 peer "$n" wrk "p1-peer-$n.txt" self wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$NGINX_URL"
 done
 for n in $(seq 1 "$BENCH_RUNS"); do
-  run 2 ours "$n" wrk "p2-ours-$n.txt" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
-  run 2 peer "$n" wrk "p2-peer-$n.txt" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$NGINX_URL"
+  run 2 ours "$n" wrk "p2-ours-$n.txt" "$srv_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
+  run 2 peer "$n" wrk "p2-peer-$n.txt" "$ngx_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$NGINX_URL"
 done
 for n in $(seq 1 "$BENCH_RUNS"); do
-  run 3 ours "$n" json:handshakes_per_s "p3-ours-$n.json" "$BIN/churn-client" --mode churn -c $BENCH_C \
+  run 3 ours "$n" json:handshakes_per_s "p3-ours-$n.json" self "$BIN/churn-client" --mode churn -c $BENCH_C \
     -d "$BENCH_D" -R 0 --quiet --json "$dir/p3-ours-$n.json" "$NGINX_URL"
   # -r: keep going on a receive error instead of aborting the whole run.
-  run 3 peer "$n" ab "p3-peer-$n.txt" ab -r -c $BENCH_C -n "$AB_N" "$NGINX_URL"
+  run 3 peer "$n" ab "p3-peer-$n.txt" self ab -r -c $BENCH_C -n "$AB_N" "$NGINX_URL"
 done
 
 printf 'note\tports: tcp_tw_reuse=%s and ip_local_port_range "%s" in the bench lab namespaces only (host untouched), so churn mode measures connection speed, not port exhaustion; ab -n %s.\n' \

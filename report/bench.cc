@@ -93,12 +93,17 @@ Bench load_bench_dir(const std::string& dir) {
             try { p.target = std::stod(f[3]); } catch (const std::exception&) { throw bad("target '" + f[3] + "' is not a number"); }
             p.label = f[4];
             b.pairs.push_back(p);
-        } else if (f[0] == "run" && f.size() == 5) {
+        } else if (f[0] == "run" && (f.size() == 5 || f.size() == 6)) {
             BenchPair& p = find_pair(f[1]);
             double v = read_metric(dir, f[3], f[4]);
-            if (f[2] == "ours") p.ours.push_back(v);
-            else if (f[2] == "peer") p.peer.push_back(v);
-            else throw bad("side '" + f[2] + "' is neither ours nor peer");
+            if (f[2] != "ours" && f[2] != "peer") throw bad("side '" + f[2] + "' is neither ours nor peer");
+            (f[2] == "ours" ? p.ours : p.peer).push_back(v);
+            if (f.size() == 6) {
+                double core = 0;
+                try { core = std::stod(f[5]); } catch (const std::exception&) { throw bad("cpu '" + f[5] + "' is not a number"); }
+                // A fraction of a core at a rate of units/s: CPU seconds per unit, in µs.
+                if (v > 0) (f[2] == "ours" ? p.ours_cpu_us : p.peer_cpu_us).push_back(core / v * 1e6);
+            }
         } else if (f[0] == "note" && f.size() == 2) {
             b.notes.push_back(f[1]);
         } else {
@@ -109,14 +114,19 @@ Bench load_bench_dir(const std::string& dir) {
 }
 
 std::string render_bench_table(const Bench& b) {
-    std::string out = "| # | comparison | metric | churnlab (median) | peer (median) | ratio | target | |\n"
-                      "|---|---|---|---:|---:|---:|---:|---|\n";
+    std::string out = "| # | comparison | metric | churnlab (median) | peer (median) | ratio | target | | "
+                      "CPU µs/unit, churnlab | CPU µs/unit, peer | CPU ratio |\n"
+                      "|---|---|---|---:|---:|---:|---:|---|---:|---:|---:|\n";
+    auto cpu = [](const std::vector<double>& v) { return v.empty() ? std::string("-") : format_sig(median(v), 3); };
     for (const BenchPair& p : b.pairs) {
         out += "| " + p.id + " | " + p.label + " | " + p.metric + " | " + format_sig(p.ours_median(), 4) + " (n=" +
                std::to_string(p.ours.size()) + ") | " + format_sig(p.peer_median(), 4) + " (n=" + std::to_string(p.peer.size()) +
                ") | " + format_sig(p.ratio(), 3) + "x | >= " + format_sig(p.target, 2) + "x | " +
-               (p.met() ? "met" : "NOT met") + " |\n";
+               (p.met() ? "met" : "NOT met") + " | " + cpu(p.ours_cpu_us) + " | " + cpu(p.peer_cpu_us) + " | " +
+               (p.cpu_ratio() > 0 ? format_sig(p.cpu_ratio(), 3) + "x" : "-") + " |\n";
     }
+    out += "\nCPU µs/unit: CPU time the compared side (pairs 1 and 3: the load generator; pair 2: the server) "
+           "spent per request or connection; CPU ratio = peer ÷ churnlab, above 1 means churnlab is cheaper.\n";
     if (!b.notes.empty()) out += "\n";
     for (const std::string& n : b.notes) out += n + "\n";
     return out;
@@ -128,7 +138,9 @@ std::string bench_json(const Bench& b) {
     for (const BenchPair& p : b.pairs) {
         j["pairs"].push_back({{"id", p.id}, {"label", p.label}, {"metric", p.metric}, {"ours", p.ours},
                               {"peer", p.peer}, {"ours_median", p.ours_median()}, {"peer_median", p.peer_median()},
-                              {"ratio", p.ratio()}, {"target", p.target}, {"met", p.met()}});
+                              {"ratio", p.ratio()}, {"target", p.target}, {"met", p.met()},
+                              {"ours_cpu_us", p.ours_cpu_us}, {"peer_cpu_us", p.peer_cpu_us},
+                              {"cpu_ratio", p.cpu_ratio()}});
     }
     j["notes"] = b.notes;
     return j.dump(2) + "\n";
