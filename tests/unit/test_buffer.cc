@@ -1,6 +1,8 @@
 // test_buffer.cc: loop/buffer.h against real sockets (socketpair), not mocks.
 #include <catch2/catch.hpp>
 
+#include "tests/unit/fixtures.h"
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,36 +16,11 @@
 using namespace churn;
 
 namespace {
-// A connected AF_UNIX stream pair, both ends non-blocking like every fd in the project.
-struct Pair {
-    int a = -1, b = -1;
-    Pair() {
-        int fds[2];
-        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
-        a = fds[0];
-        b = fds[1];
-    }
-    ~Pair() {
-        if (a >= 0) ::close(a);
-        if (b >= 0) ::close(b);
-    }
-};
+using churn::test::Pair;
+using churn::test::pattern;
+using churn::test::diff_at;
 
-// Bytes 0..250 repeating: a shifted or dropped chunk shows up as a mismatch, unlike all-'x'.
-std::string pattern(size_t n) {
-    std::string s(n, '\0');
-    for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i % 251);
-    return s;
-}
 
-// -1 when equal, else the first offset where they differ. Comparing 1 MiB strings directly would make
-// Catch print both, binary, on failure; an offset says more.
-long diff_at(std::string_view x, std::string_view y) {
-    size_t n = std::min(x.size(), y.size());
-    for (size_t i = 0; i < n; ++i)
-        if (x[i] != y[i]) return static_cast<long>(i);
-    return x.size() == y.size() ? -1 : static_cast<long>(n);
-}
 
 // Read everything currently queued on fd (non-blocking) into a string.
 std::string read_all_now(int fd) {

@@ -7,6 +7,8 @@
 //   - signals arrive as a callback in the loop (signalfd).
 #include <catch2/catch.hpp>
 
+#include "tests/unit/fixtures.h"
+
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -29,37 +31,14 @@
 using namespace churn;
 
 namespace {
+using churn::test::Pair;
+using churn::test::pattern;
+using churn::test::diff_at;
 constexpr size_t kMiB = 1 << 20;
 constexpr uint64_t kFailsafeUs = 5'000'000;  // a broken reactor must fail a test, not hang it
 
-struct Pair {
-    int a = -1, b = -1;  // a: watched by the reactor, b: the test writes here
-    Pair() {
-        int fds[2];
-        REQUIRE(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
-        a = fds[0];
-        b = fds[1];
-    }
-    ~Pair() {
-        if (a >= 0) ::close(a);
-        if (b >= 0) ::close(b);
-    }
-};
 
-std::string pattern(size_t n) {
-    std::string s(n, '\0');
-    for (size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i % 251);
-    return s;
-}
 
-// -1 when equal, else the first offset where they differ. Comparing 1 MiB strings directly would make
-// Catch print both, binary, on failure; an offset says more.
-long diff_at(std::string_view x, std::string_view y) {
-    size_t n = std::min(x.size(), y.size());
-    for (size_t i = 0; i < n; ++i)
-        if (x[i] != y[i]) return static_cast<long>(i);
-    return x.size() == y.size() ? -1 : static_cast<long>(n);
-}
 
 // Bytes queued for reading on fd (SIOCINQ).
 int unread(int fd) {
