@@ -89,9 +89,14 @@ std::string render_reading(const CompareRun& run) {
     auto fe = c.first_error_s.find("EADDRNOTAVAIL");
     std::string model = c.rate > 0 ? n(ports / c.rate) + " s" : "n/a";
     if (fe != c.first_error_s.end()) {
+        // New connections in the whole seconds after the one holding the first failure.
+        long later = 0, seconds_after = 0;
+        for (const auto& s : c.timeline)
+            if (s.t > static_cast<long>(std::ceil(fe->second))) later += s.connects, ++seconds_after;
         out += "- The first EADDRNOTAVAIL came at " + n(fe->second) + " s; the model (ports ÷ offered rate) said " +
                model + ". After it, " + whole(c.errors.count("EADDRNOTAVAIL") ? c.errors.at("EADDRNOTAVAIL") : 0) +
-               " connect() calls failed with it and no new connection succeeded before the run ended.\n";
+               " connect() calls failed with it, and the " + whole(seconds_after) + " whole seconds that followed saw " +
+               whole(later) + " new connections.\n";
     } else {
         out += "- Churn never hit EADDRNOTAVAIL in this run (the model, ports ÷ offered rate, said " + model + ").\n";
     }
