@@ -156,6 +156,9 @@ void Load::slot_free(Conn& c) {
 }
 
 void Load::reconnect_later(Conn& c) {
+    // An idle pool connection sits in free_; once it closes it is no longer free, and on_connected()
+    // will add it back. Without this erase it would be listed twice and get two requests at once.
+    std::erase(free_, &c);
     if (finished_) return;
     // Pool: reopen at once; if that fails inside connect(), connect_failed() spaces the next try.
     c.begin(nullptr);

@@ -35,8 +35,10 @@ Listener::Listener(Reactor& reactor, const ServerOptions& opt, const Responses& 
 }
 
 Listener::~Listener() {
-    if (reactor_.watching(fd_)) reactor_.forget(fd_);
-    ::close(fd_);
+    if (fd_ >= 0) {
+        if (reactor_.watching(fd_)) reactor_.forget(fd_);
+        ::close(fd_);
+    }
     if (spare_fd_ >= 0) ::close(spare_fd_);
 }
 
@@ -153,6 +155,14 @@ void Listener::release(Connection* c) {
 }
 
 void Listener::abandon_all() {
+    // Stop listening first. Closing the connections first would let a client that reconnects on our FIN
+    // complete a handshake with the listen queue of a server that is going away, only to be reset a
+    // moment later when the listener closes: a handshake and an ECONNRESET that mean nothing.
+    if (fd_ >= 0) {
+        if (reactor_.watching(fd_)) reactor_.forget(fd_);
+        ::close(fd_);
+        fd_ = -1;
+    }
     for (auto& c : pool_) {
         if (c->is_open()) {
             c->abandon();
