@@ -16,6 +16,7 @@
 #include <sstream>
 #include <vector>
 
+#include "client/bulk.h"
 #include "client/load.h"
 #include "client/options.h"
 #include "client/stats.h"
@@ -101,14 +102,34 @@ void print_summary(const Stats& s, const RunInfo& info) {
     }
 }
 
+int run_bulk(const Options& opt, std::ofstream& json_out) {
+    try {
+        Reactor reactor;
+        BulkSender bulk(reactor, opt);
+        reactor.on_signals({SIGINT, SIGTERM}, [&](int) { bulk.stop(); });
+        bulk.start();
+        reactor.run();
+        std::printf("%s\n", bulk.summary().c_str());
+        if (json_out) json_out << bulk.json().dump(2) << '\n';
+        return bulk.failed() ? 1 : 0;
+    } catch (const std::system_error& e) {
+        std::fprintf(stderr, "churn-client: %s\n", e.what());
+        return 1;
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     Options opt;
     std::string mode = "pool", url;
     CLI::App app{"churn-client: HTTP/1.1 load generator, connection per request (churn) or keep-alive pool"};
-    app.add_option("--mode", mode, "churn: a new TCP connection per request; pool: keep-alive connections")
-        ->check(CLI::IsMember({"churn", "pool"}));
+    app.add_option("--mode", mode,
+                   "churn: a new TCP connection per request; pool: keep-alive connections; "
+                   "bulk: one connection sending as fast as TCP allows (receiver: churn-server --discard)")
+        ->check(CLI::IsMember({"churn", "pool", "bulk"}));
+    app.add_option("--cc", opt.cc, "bulk: congestion control for the socket (TCP_CONGESTION), e.g. cubic, bbr");
+    app.add_option("--sample-ms", opt.sample_ms, "bulk: tcp_info sampling interval in ms")->check(CLI::Range(1.0, 60000.0));
     app.add_option("-c,--connections", opt.connections, "pool: connections kept open; churn: connections in flight at most")
         ->check(CLI::Range(1, 100000));
     app.add_option("-d,--duration", opt.duration_s, "seconds to measure")->check(CLI::Range(0.001, 86400.0));
@@ -133,7 +154,11 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "churn-client: %s (see --help)\n", e.what());
         return 2;
     }
-    opt.mode = mode == "churn" ? Options::Mode::Churn : Options::Mode::Pool;
+    opt.mode = mode == "churn" ? Options::Mode::Churn : mode == "bulk" ? Options::Mode::Bulk : Options::Mode::Pool;
+    if (!opt.cc.empty() && opt.mode != Options::Mode::Bulk) {
+        std::fprintf(stderr, "churn-client: --cc: only with --mode bulk\n");
+        return 2;
+    }
     std::string why;
     if (!parse_url(url, opt.url, why)) {
         std::fprintf(stderr, "churn-client: %s\n", why.c_str());
@@ -170,6 +195,7 @@ int main(int argc, char** argv) {
         info.sysctl[k] = read_sysctl(k);
     info.ports_in_range = ports_in(info.sysctl["net/ipv4/ip_local_port_range"]);
 
+    if (opt.mode == Options::Mode::Bulk) return run_bulk(opt, json_out);
     try {
         Reactor reactor;
         Stats stats;

@@ -19,7 +19,7 @@ struct Url {
 bool parse_url(const std::string& text, Url& out, std::string& error);
 
 struct Options {
-    enum class Mode { Churn, Pool };
+    enum class Mode { Churn, Pool, Bulk };
     Mode mode = Mode::Pool;
     int connections = 32;         // pool: keep-alive connections; churn: connections in flight at most
     double duration_s = 10;       // measured part of the run
@@ -28,6 +28,8 @@ struct Options {
     uint64_t timeout_ms = 2000;   // per phase: connect, then request → response
     uint64_t retry_delay_ms = 10; // a failed connect is retried after this long
     uint64_t max_requests = 0;    // 0 = bounded by duration only
+    std::string cc;               // bulk: TCP_CONGESTION for the socket (empty = the namespace default)
+    double sample_ms = 100;       // bulk: tcp_info sampling interval
     bool nodelay = true;
     bool quiet = false;
     std::string json_path;

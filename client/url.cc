@@ -34,6 +34,13 @@ bool parse_url(const std::string& text, Url& out, std::string& error) {
     return true;
 }
 
-const char* mode_name(Options::Mode m) { return m == Options::Mode::Churn ? "churn" : "pool"; }
+const char* mode_name(Options::Mode m) {
+    switch (m) {
+        case Options::Mode::Churn: return "churn";
+        case Options::Mode::Pool: return "pool";
+        case Options::Mode::Bulk: return "bulk";
+    }
+    return "?";
+}
 
 }  // namespace churn

@@ -103,9 +103,15 @@ error_listen:
     saved = errno; ::close(fd); throw_sys("listen", ep.str() + ", backlog=" + std::to_string(opt.backlog), saved);
 }
 
-ConnectStart connect_tcp(const Endpoint& ep) {
+ConnectStart connect_tcp(const Endpoint& ep, const std::function<int(int fd)>& prepare) {
     int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return {ConnectStart::Failed, -1, errno};  // EMFILE/ENFILE: counted by the caller
+    if (prepare) {
+        if (int err = prepare(fd)) {
+            ::close(fd);
+            return {ConnectStart::Failed, -1, err};
+        }
+    }
     // No bind(): the kernel picks the source port from ip_local_port_range inside connect(). That
     // search is exactly what runs out under churn, and where EADDRNOTAVAIL comes from.
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) == 0) return {ConnectStart::Connected, fd, 0};

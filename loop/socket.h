@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -36,7 +37,9 @@ struct ConnectStart {
     int err;  // errno when Failed (EADDRNOTAVAIL, ECONNREFUSED, EMFILE, ...)
 };
 // socket(SOCK_NONBLOCK) + connect(). Never throws: a failed connect is data for the load generator.
-ConnectStart connect_tcp(const Endpoint& ep);
+// `prepare`, if given, runs on the new socket before connect() (options that shape the handshake or
+// the first window, e.g. TCP_CONGESTION) and returns 0 or an errno that fails the connect.
+ConnectStart connect_tcp(const Endpoint& ep, const std::function<int(int fd)>& prepare = {});
 
 // After EPOLLOUT on a connecting socket: 0 when connected, else the errno the handshake ended with.
 int take_socket_error(int fd);
