@@ -31,7 +31,7 @@ BINARIES   := $(foreach m,$(MODULES),$(if $(wildcard $(m)/main.cc),$(BIN)/churn-
 
 -include $(wildcard */module.mk)
 
-.PHONY: all build deps test unit integration compare run-churn run-pooled bench lab-clean clean experiments evidence docs-check help
+.PHONY: all build deps test unit integration compare run-churn run-pooled run-leak bench lab-clean clean experiments evidence docs-check help
 .DEFAULT_GOAL := all
 
 all: build
@@ -41,6 +41,7 @@ help:
 	@echo "make compare       build, run churn then pooled under the same load, print the before/after table"
 	@echo "make run-churn     one scenario: a new connection per request"
 	@echo "make run-pooled    one scenario: CONNS keep-alive connections"
+	@echo "make run-leak      a CLOSE-WAIT leak (churn-server --leak-close-wait) found by churn-probe triage"
 	@echo "make test          unit tests, then integration tests in lab namespaces (root)"
 	@echo "make bench         churnlab against wrk, ab and nginx, ratios printed"
 	@echo "make evidence      copy results/latest into evidence/ and regenerate the docs' generated blocks"
@@ -49,11 +50,12 @@ help:
 	@echo "knobs: RATE=$(RATE) DURATION=$(DURATION) CONNS=$(CONNS) SIZE=$(SIZE) WARMUP=$(WARMUP)"
 
 # ---- packages (Debian 12, apt-get; only what is missing) ----
-.PHONY: deps-build deps-lab deps-bench deps-pcap
+.PHONY: deps-build deps-lab deps-bench deps-pcap deps-fuzz
 deps-build: ; @lab/deps.sh build
 deps-lab:   ; @lab/deps.sh lab
 deps-bench: ; @lab/deps.sh bench
 deps-pcap:  ; @lab/deps.sh pcap
+deps-fuzz:  ; @lab/deps.sh fuzz
 
 # ---- compile ----
 $(BUILD)/%.o: %.cc
@@ -84,7 +86,7 @@ unit: deps-build $(UNIT_BIN)
 integration: build deps-lab
 	tests/integration/run.sh
 
-test: build $(UNIT_BIN) deps-lab
+test: build $(UNIT_BIN) deps-lab deps-pcap
 	@tests/run.sh
 
 # ---- the lab ----
@@ -97,16 +99,24 @@ run-churn: build deps-lab
 run-pooled: build deps-lab
 	lab/scenario.sh pooled
 
-bench: build deps-lab deps-bench
+run-leak: build deps-lab
+	lab/leak.sh
+
+bench: build deps-lab deps-bench deps-pcap
 	lab/bench.sh
+	lab/bench-probe.sh
+	lab/bench-pcap.sh
 
 # The generated blocks of the docs come from evidence/ (small, committed): `make evidence` copies the
 # latest compare run there, `make experiments` rewrites the blocks, `make docs-check` proves they match.
 DOCS := EXPERIMENTS.md README.md
+# tw.csv and probe.json come from churn-probe watch (churn-report probe derives them from the big
+# *.probe.jsonl, which stays in results/); tw.svg is the TIME-WAIT plot EXPERIMENTS.md links to.
 COMPARE_EVIDENCE := churn.json pooled.json churn.tw.csv pooled.tw.csv sysctl.json meta.json table.md \
-                    churn.server.json pooled.server.json
+                    churn.server.json pooled.server.json churn.probe.json pooled.probe.json tw.svg
 evidence: build
 	@test -e results/latest/churn.json || { echo "make evidence: no results/latest/churn.json (run make compare first)" >&2; exit 2; }
+	@for f in $(COMPARE_EVIDENCE); do test -e results/latest/$$f || { echo "make evidence: results/latest/$$f missing (a run from before churn-probe? run make compare)" >&2; exit 2; }; done
 	mkdir -p evidence/compare
 	cd results/latest && cp $(COMPARE_EVIDENCE) $(CURDIR)/evidence/compare/
 	@b=$$(ls -d results/bench-* 2>/dev/null | tail -1); if [ -n "$$b" ] && [ -e "$$b/bench.md" ]; then \

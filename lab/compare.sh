@@ -3,7 +3,9 @@
 #   1. lab/scenario.sh churn   (a new connection per request)  in a fresh lab
 #   2. lab/scenario.sh pooled  (CONNS keep-alive connections)   in another fresh lab
 #   3. churn-report table      -> table.md, printed
+#   4. gnuplot                 -> tw.svg: TIME-WAIT against time, both runs, both hosts (churn-probe's samples)
 # into results/<UTC timestamp>/ (results/latest points to it), with meta.json recording how and where.
+# Each scenario watches both hosts with churn-probe and fails if it disagrees with ss/nstat (scenario.sh).
 # Same knobs for both scenarios: RATE DURATION CONNS SIZE WARMUP CLOSE PORT and the sysctl overrides
 # of lab/netns.sh. About 2 x (DURATION + WARMUP + 3) s.
 set -u -o pipefail
@@ -74,5 +76,46 @@ cat > "$dir/meta.json" <<EOF
 EOF
 
 "$BIN/churn-report" table "$dir" || { echo "compare: churn-report table failed; results in $dir" >&2; exit 1; }
+
+# ---- tw.svg: TIME-WAIT sockets against time, churn and pooled on one plot ----
+# From the tw.csv files churn-report derived from churn-probe's samples. The port range is drawn as a
+# line: churn's client host climbs to it and stays there, which is the whole story in one picture.
+# A host whose TIME-WAIT stays 0 all run long is left out of the plot (the legend says so).
+plot_tw() {
+  local ports lo hi series="" label max s col
+  lo=$(grep -A3 '"client"' "$dir/sysctl.json" | grep -o '"net.ipv4.ip_local_port_range": \[[0-9]*, [0-9]*\]' | grep -o '[0-9]*, [0-9]*')
+  hi=${lo#*, } lo=${lo%%,*}
+  ports=$(( hi - lo + 1 ))
+  local -A colour=([churn]="#d62728" [pooled]="#1f77b4")
+  for s in churn pooled; do
+    for col in 2 3; do
+      [ $col = 2 ] && label="client host" || label="server host"
+      max=$(awk -F, -v c=$col 'NR > 1 && $c > m { m = $c } END { print m + 0 }' "$dir/$s.tw.csv")
+      if [ "$max" -gt 0 ]; then
+        series+=", '$dir/$s.tw.csv' every ::1 using 1:$col with lines lw $([ $col = 2 ] && echo 2.5 || echo 1.5) dt $([ $col = 2 ] && echo 1 || echo 2) lc rgb '${colour[$s]}' title '$s, $label (peak $max)'"
+      else
+        series+=", NaN with lines lw 1 dt 3 lc rgb '${colour[$s]}' title '$s, $label: 0 throughout'"
+      fi
+    done
+  done
+  gnuplot <<EOF
+set terminal svg size 960,540 dynamic enhanced font 'Helvetica,13' background rgb 'white'
+set output '$dir/tw.svg'
+set datafile separator ','
+set title 'TIME-WAIT sockets over time (churn-probe watch, both lab hosts, every 100 ms)'
+set xlabel 'seconds since the probe started'
+set ylabel 'TIME-WAIT sockets'
+set grid lc rgb '#dddddd'
+set key right center box opaque Left reverse width 1
+set yrange [0:${ports} * 1.12]
+set xrange [0:*]
+plot ${ports} with lines lw 1.5 dt 4 lc rgb '#555555' title 'ip\\_local\\_port\\_range: ${ports} ports (client host)'${series}
+EOF
+}
+if command -v gnuplot > /dev/null; then
+  plot_tw || { echo "compare: gnuplot failed: no tw.svg" >&2; exit 1; }
+else
+  echo "compare: gnuplot not installed (make deps-lab): no tw.svg" >&2; exit 1
+fi
 ln -sfn "$ts" results/latest
 echo "compare: results in $dir (results/latest)" >&2

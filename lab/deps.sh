@@ -8,6 +8,7 @@ declare -A GROUPS_=(
   [lab]="iproute2 procps gnuplot-nox"
   [bench]="wrk apache2-utils nginx"
   [pcap]="tshark tcpdump"
+  [fuzz]="clang-14 libclang-rt-14-dev"
 )
 
 missing=()

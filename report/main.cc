@@ -5,6 +5,7 @@
 //   churn-report experiments --evidence DIR --out FILE  regenerate FILE's generated blocks
 //   churn-report experiments ... --check                exit 1 if FILE differs from what they'd be
 //   churn-report bench DIR                              DIR/bench.{json,md} from lab/bench.sh's runs
+//   churn-report probe DIR SCENARIO                     DIR/SCENARIO.{tw.csv,probe.json} from churn-probe watch
 //
 // Exit status: 0 ok, 1 --check found a difference, 2 a missing or malformed input (one line on stderr).
 #include <iostream>
@@ -15,6 +16,7 @@
 
 #include "report/bench.h"
 #include "report/evidence.h"
+#include "report/probe_run.h"
 #include "report/results.h"
 #include "report/splice.h"
 #include "report/table.h"
@@ -70,6 +72,13 @@ int cmd_experiments(const std::string& evidence_dir, const std::string& out, boo
     return 0;
 }
 
+int cmd_probe(const std::string& dir, const std::string& scenario) {
+    derive_probe_files(dir, scenario);
+    std::cout << dir << "/" << scenario << ".tw.csv, " << dir << "/" << scenario << ".probe.json written from "
+              << scenario << ".probe.jsonl\n";
+    return 0;
+}
+
 int cmd_bench(const std::string& dir) {
     Bench b = load_bench_dir(dir);
     std::string md = render_bench_table(b);
@@ -102,6 +111,12 @@ int main(int argc, char** argv) {
     auto* bench = app.add_subcommand("bench", "medians and ratios of lab/bench.sh runs: DIR/bench.json, DIR/bench.md");
     bench->add_option("DIR", bench_dir, "bench results directory (with runs.tsv)")->required();
 
+    std::string probe_dir, probe_scenario;
+    auto* probe = app.add_subcommand("probe", "summarize DIR/SCENARIO.probe.jsonl (churn-probe watch) into SCENARIO.tw.csv "
+                                              "and SCENARIO.probe.json");
+    probe->add_option("DIR", probe_dir, "results directory")->required();
+    probe->add_option("SCENARIO", probe_scenario, "churn or pooled")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -113,6 +128,7 @@ int main(int argc, char** argv) {
         if (*table) return cmd_table(table_dir);
         if (*exp) return cmd_experiments(evidence, out, check);
         if (*bench) return cmd_bench(bench_dir);
+        if (*probe) return cmd_probe(probe_dir, probe_scenario);
     } catch (const ReportError& e) {
         std::cerr << "churn-report: " << e.what() << "\n";
         return 2;

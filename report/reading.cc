@@ -95,8 +95,11 @@ std::string render_reading(const CompareRun& run) {
             if (s.t > static_cast<long>(std::ceil(fe->second))) later += s.connects, ++seconds_after;
         out += "- The first EADDRNOTAVAIL came at " + n(fe->second) + " s; the model (ports ÷ offered rate) said " +
                model + ". After it, " + whole(c.errors.count("EADDRNOTAVAIL") ? c.errors.at("EADDRNOTAVAIL") : 0) +
-               " connect() calls failed with it, and the " + whole(seconds_after) + " whole seconds that followed saw " +
-               whole(later) + " new connections.\n";
+               " connect() calls failed with it";
+        // The run may end within the second of the first failure: then there is no "after" to report.
+        out += seconds_after > 0 ? ", and the " + whole(seconds_after) + " whole seconds that followed saw " + whole(later) +
+                                       " new connections.\n"
+                                 : " before the run ended.\n";
     } else {
         out += "- Churn never hit EADDRNOTAVAIL in this run (the model, ports ÷ offered rate, said " + model + ").\n";
     }
@@ -106,6 +109,15 @@ std::string render_reading(const CompareRun& run) {
     out += "- Latency, counted from each request's intended send time: churn p50 " + n(c.latency.p50_us / 1000) +
            " ms and p99 " + n(c.latency.p99_us / 1000) + " ms; pooled p50 " + n(p.latency.p50_us / 1000) +
            " ms and p99 " + n(p.latency.p99_us / 1000) + " ms.\n";
+    if (run.churn_probe.present && run.pooled_probe.present) {
+        const ProbeSummary& cp = run.churn_probe;
+        out += "- churn-probe sampled both hosts every " + n(cp.interval_ms) + " ms. In the churn run a sample took up to " +
+               n(static_cast<double>(cp.max_sample_us) / 1000) + " ms and the watcher used " +
+               n(cp.busy_fraction * 100) + " % of one CPU (pooled: " + n(run.pooled_probe.busy_fraction * 100) +
+               " %), mostly the kernel walking its socket tables, on the same two CPUs as the load. The kernel's "
+               "TcpActiveOpens on the client host counted " + whole(cp.client_active_opens) +
+               " connection attempts during the churn run; the client reported " + whole(c.handshakes) + " handshakes.\n";
+    }
     return out;
 }
 

@@ -127,6 +127,7 @@ Meta parse_meta_json(const std::string& text, const std::string& name) {
     if (j.contains("git_commit") && j["git_commit"].is_string()) m.git_commit = j["git_commit"].get<std::string>();
     const json& knobs = member(j, "knobs", name);
     if (!knobs.is_object()) throw ReportError(name + ": 'knobs' is not an object");
+    if (knobs.contains("WARMUP") && knobs["WARMUP"].is_number()) m.warmup_s = knobs["WARMUP"].get<double>();
     // nlohmann's default object is sorted by key; the order RATE DURATION ... is the one people type, so
     // print the known knobs in that order and any others after.
     static const char* const order[] = {"RATE", "DURATION", "CONNS", "SIZE", "WARMUP", "CLOSE", "PORT"};
@@ -157,6 +158,8 @@ CompareRun load_compare_dir(const std::string& dir) {
     }
     run.sysctl = parse_sysctl_json(read_text(path("sysctl.json")), path("sysctl.json"));
     run.meta = parse_meta_json(read_text(path("meta.json")), path("meta.json"));
+    for (auto [file, summary] : {std::pair{"churn.probe.json", &run.churn_probe}, std::pair{"pooled.probe.json", &run.pooled_probe}})
+        if (file_exists(path(file))) *summary = parse_probe_summary(read_text(path(file)), path(file));
     return run;
 }
 

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "report/probe_run.h"
 #include "report/tw_csv.h"
 
 namespace churn::report {
@@ -56,6 +57,7 @@ struct Meta {
     std::string command, kernel, hostname, date, git_commit;
     long nproc = 0;
     std::string knobs;  // "RATE=3000 DURATION=20 ..." in file order
+    double warmup_s = 0;  // knobs.WARMUP: the load ran this long before the measured duration
 };
 
 struct CompareRun {
@@ -64,6 +66,8 @@ struct CompareRun {
     TwSeries churn_tw_series, pooled_tw_series;
     Sysctls sysctl;
     Meta meta;
+    // From churn-probe watch (SCENARIO.probe.json), when the run has them; older runs do not.
+    ProbeSummary churn_probe, pooled_probe;
 };
 
 // Parse one file's text. `name` is the path used in error messages.
@@ -71,7 +75,8 @@ ClientRun parse_client_json(const std::string& text, const std::string& name);
 Sysctls parse_sysctl_json(const std::string& text, const std::string& name);
 Meta parse_meta_json(const std::string& text, const std::string& name);
 
-// Read DIR/{churn,pooled}.json, DIR/{churn,pooled}.tw.csv, DIR/sysctl.json, DIR/meta.json.
+// Read DIR/{churn,pooled}.json, DIR/{churn,pooled}.tw.csv, DIR/sysctl.json, DIR/meta.json, and
+// DIR/{churn,pooled}.probe.json if present.
 CompareRun load_compare_dir(const std::string& dir);
 
 // Whole file as a string; ReportError "PATH: cannot open (ENOENT)" when it cannot be read.

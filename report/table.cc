@@ -90,9 +90,22 @@ std::string render_table(const CompareRun& run) {
         {"other errors", [](auto& r, auto&) { return other_errors(r); }},
     };
 
+    // The kernel's count of connect()s that sent a SYN on the client host (TcpActiveOpens, from churn-probe
+    // watch), over the whole load including warmup, right under the client's own handshakes/s: two
+    // independent counts of one thing. Only for runs that have the probe's files.
+    bool probed = run.churn_probe.present && run.pooled_probe.present;
+    auto kernel_opens = [&](const ProbeSummary& ps, const ClientRun& r) {
+        double load_s = r.duration_s + run.meta.warmup_s;
+        return load_s > 0 ? per_s(static_cast<double>(ps.client_active_opens) / load_s) : std::string("n/a");
+    };
+
     std::string out = "| metric | churn | pooled |\n|---|---:|---:|\n";
-    for (const Row& row : rows)
+    for (const Row& row : rows) {
         out += std::string("| ") + row.metric + " | " + row.cell(c, run.churn_tw) + " | " + row.cell(p, run.pooled_tw) + " |\n";
+        if (probed && std::string(row.metric) == "TCP handshakes/s")
+            out += "| TcpActiveOpens/s (kernel, client host) | " + kernel_opens(run.churn_probe, c) + " | " +
+                   kernel_opens(run.pooled_probe, p) + " |\n";
+    }
 
     // A blank line first: in GitHub Markdown a line right under a table is read as one more row.
     out += "\n";
@@ -100,6 +113,15 @@ std::string render_table(const CompareRun& run) {
            format_int(run.sysctl.port_hi) + " (" + format_int(ports) + " ports)";
     if (run.sysctl.tw_reuse >= 0) out += ", tcp_tw_reuse " + format_int(run.sysctl.tw_reuse);
     out += "; kernel " + run.meta.kernel + "; " + run.meta.date + "\n";
+    if (probed) {
+        size_t checks = run.churn_probe.crosschecks + run.pooled_probe.crosschecks;
+        bool ok = run.churn_probe.crosscheck_ok && run.pooled_probe.crosscheck_ok;
+        out += "\nTIME-WAIT and TcpActiveOpens: churn-probe watch (sock_diag, /proc/net/snmp) on both hosts";
+        if (checks > 0)
+            out += std::string("; cross-checked against ss and nstat at the end of each run (") + format_int(static_cast<long>(checks)) +
+                   (checks == 1 ? " check" : " checks") + (ok ? ", all agree)" : ", SOME DISAGREE)");
+        out += "\n";
+    }
     size_t malformed = run.churn_tw.malformed + run.pooled_tw.malformed;
     if (malformed > 0)
         out += "\n(" + format_int(static_cast<long>(malformed)) + " malformed TIME-WAIT sample lines skipped)\n";

@@ -70,7 +70,7 @@ void Connection::step(bool readable) {
     reactor_.rewatch(fd_, kIdle);  // no syscall when the interest set is unchanged
 
     if (closing_) return finish(End::Server);
-    if (peer_eof_ && !again) return finish(End::Client);
+    if (peer_eof_ && !again) return opt_.leak_close_wait ? leak() : finish(End::Client);
     if (again) reactor_.defer(fd_, EPOLLIN);
 }
 
@@ -167,6 +167,15 @@ void Connection::finish(End how) {
     if (int err = close_fd(fd_)) stats_.count_error(err);
     fd_ = -1;
     owner_.release(this);  // to the free list; this object stays valid until we return
+}
+
+// --leak-close-wait: the bug this server exists to demonstrate. The peer sent FIN (read() returned 0),
+// the kernel ACKed it and moved the socket to CLOSE-WAIT, where it stays until *we* close(). We stop
+// watching the fd (it would only report EOF again) and keep it: the socket, its fd and its slot in the
+// fd table stay taken until the process exits, which is what churn-probe triage must find and name.
+void Connection::leak() {
+    reactor_.forget(fd_);
+    ++stats_.leaked;
 }
 
 void Connection::abandon() {

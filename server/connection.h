@@ -55,6 +55,7 @@ private:
     void respond(const Response& r, bool head_only);
     void fail(int err);
     void finish(End how);
+    void leak();
 
     Reactor& reactor_;
     Listener& owner_;

@@ -58,6 +58,9 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
                    "(Connection: close after each response, TIME-WAIT on the server host)")
         ->type_name("client|server");
     app.add_flag("--linger0", opt.linger0, "SO_LINGER {1,0} on accepted sockets: close() sends RST, no TIME-WAIT");
+    app.add_flag("--leak-close-wait", opt.leak_close_wait,
+                 "a bug on purpose: after the peer's FIN, keep the fd and never close it, so the socket stays in "
+                 "CLOSE-WAIT (for churn-probe triage and make run-leak)");
     app.add_option("--nodelay", nodelay, "TCP_NODELAY on accepted sockets (default on)")->type_name("on|off");
     app.add_option("--backlog", backlog, "listen() backlog (default 4096; the kernel caps it at somaxconn)")
         ->type_name("N");

@@ -16,6 +16,7 @@ struct ServerOptions {
     size_t size = 64;        // response body bytes
     bool close_server = false;  // --close server: the server closes first, after every response
     bool linger0 = false;    // SO_LINGER {1, 0} on accepted sockets: our close() sends RST
+    bool leak_close_wait = false;  // --leak-close-wait: never close after the peer's FIN (a CLOSE-WAIT leak, on purpose)
     bool nodelay = true;     // TCP_NODELAY on accepted sockets
     int backlog = 4096;
     bool reuseport = false;

@@ -21,6 +21,7 @@ struct ServerStats {
     uint64_t close_reset = 0;   // the peer reset the connection (ECONNRESET, EPIPE)
     uint64_t close_error = 0;   // any other socket error (ETIMEDOUT, ...)
     uint64_t open_at_exit = 0;  // still open when the server stopped
+    uint64_t leaked = 0;        // --leak-close-wait: the peer closed, we kept the fd (CLOSE-WAIT until exit)
 
     uint64_t http_400 = 0, http_431 = 0, http_501 = 0;
 

@@ -12,6 +12,7 @@
 
 #include "report/bench.h"
 #include "report/evidence.h"
+#include "report/probe_run.h"
 #include "report/results.h"
 #include "report/splice.h"
 #include "report/table.h"
@@ -301,4 +302,67 @@ TEST_CASE("bench: wrk and ab outputs, medians, manifest", "[report]") {
     d.file("bad.txt", "wrk: connection refused\n");
     d.file("runs.tsv", "pair\t1\treq/s\t1.1\tx\nrun\t1\tpeer\twrk\tbad.txt\n");
     REQUIRE_THROWS_WITH(load_bench_dir(d.path), Catch::Contains("bad.txt: no wrk result"));
+}
+
+namespace {
+
+// Two hosts, three ticks of churn-probe watch, then a line torn by a SIGKILL.
+std::string probe_line(long seq, const char* host, double t, long tw, long opens) {
+    return "{\"seq\":" + std::to_string(seq) + ",\"t\":" + std::to_string(t) + ",\"host\":\"" + host +
+           "\",\"netns\":\"churnlab-x-" + host + "\",\"source\":\"netlink\",\"states\":{\"ESTAB\":1,\"TIME-WAIT\":" +
+           std::to_string(tw) + "},\"total\":" + std::to_string(tw + 1) + ",\"nstat\":{\"TcpActiveOpens\":" + std::to_string(opens) +
+           "},\"sample_us\":" + std::to_string(100 + seq) + ",\"sample_cpu_us\":" + std::to_string(50000) + "}\n";
+}
+
+std::string probe_jsonl(long opens_end) {
+    return probe_line(0, "client", 0.0, 0, 100) + probe_line(0, "server", 0.0, 0, 0) + probe_line(1, "client", 0.1, 500, 600) +
+           probe_line(1, "server", 0.1, 3, 0) + probe_line(2, "client", 0.2, 400, opens_end) +
+           probe_line(2, "server", 0.2, 1, 0) + "{\"seq\":3,\"t\":0.3,\"host\":\"cli";
+}
+
+}  // namespace
+
+TEST_CASE("probe run: watch lines -> TIME-WAIT series, peaks, counter deltas; torn line skipped", "[report]") {
+    ProbeRun r = parse_probe_jsonl(probe_jsonl(700), "churn.probe.jsonl");
+    CHECK(r.malformed == 1);
+    REQUIRE(r.tw.samples.size() == 3);
+    CHECK(r.tw.samples[1].t_s == Approx(0.1));
+    CHECK(r.tw.samples[1].client_tw == 500);
+    CHECK(r.tw.samples[1].server_tw == 3);
+    CHECK(r.hosts.at("client").states_peak.at("TIME-WAIT") == 500);
+    CHECK(r.hosts.at("client").states_final.at("TIME-WAIT") == 400);
+    CHECK(r.hosts.at("client").delta("TcpActiveOpens") == 600);
+    CHECK(r.hosts.at("client").duration_s == Approx(0.2));
+    CHECK(r.interval_ms == Approx(100));
+    CHECK(r.max_sample_us == 102);
+    CHECK(r.busy_s == Approx(0.3));                // 6 samples x 50 ms of CPU
+    CHECK(r.busy_fraction() == Approx(0.3 / 0.2));  // over the client's 0.2 s: more than one CPU's worth
+    CHECK(tw_csv_text(r.tw) == "t_s,client_tw,server_tw\n0.000,0,0\n0.100,500,3\n0.200,400,1\n");
+    TwSummary s = summarize(r.tw);
+    CHECK(s.client_peak == 500);
+    CHECK(s.server_final == 1);
+
+    ProbeSummary ps = parse_probe_summary(probe_summary_json(r, R"([{"host":"client","what":"TIME-WAIT","ok":true}])"), "x");
+    CHECK(ps.present);
+    CHECK(ps.client_active_opens == 600);
+    CHECK(ps.crosschecks == 1);
+    CHECK(ps.crosscheck_ok);
+    REQUIRE_THROWS_WITH(parse_probe_jsonl("garbage\n", "p.jsonl"), "p.jsonl: no churn-probe watch samples in it");
+    REQUIRE_THROWS_AS(parse_probe_summary("{}", "p.json"), ReportError);
+}
+
+TEST_CASE("compare table: with churn-probe files, a kernel TcpActiveOpens/s row and the source line", "[report]") {
+    TempDir d;
+    write_compare_dir(d);
+    // 20 s runs (churn.json/pooled.json), WARMUP=0: 28000 and 32 kernel opens.
+    d.file("churn.probe.jsonl", probe_jsonl(28100));
+    d.file("pooled.probe.jsonl", probe_jsonl(132));
+    d.file("churn.crosscheck.json", R"([{"host":"client","what":"TIME-WAIT","probe_before":400,"ss":400,"probe_after":400,"ok":true}])");
+    derive_probe_files(d.path, "churn");
+    derive_probe_files(d.path, "pooled");
+    CHECK(read_text(d.path + "/churn.tw.csv").rfind("t_s,client_tw,server_tw\n0.000,0,0\n", 0) == 0);
+    std::string md = render_table(load_compare_dir(d.path));
+    CHECK_THAT(md, Catch::Contains("| TCP handshakes/s | 1470 | 1.60 |\n| TcpActiveOpens/s (kernel, client host) | 1400 | 1.60 |\n"));
+    CHECK_THAT(md, Catch::Contains("| TIME-WAIT client host, peak | 500 | 500 |"));
+    CHECK_THAT(md, Catch::Contains("cross-checked against ss and nstat at the end of each run (1 check, all agree)"));
 }

@@ -1,0 +1,35 @@
+// options.h: churn-link's command line, parsed and checked in one place (unit-testable: no fds).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+
+#include "link/path.h"
+
+namespace churn {
+
+struct LinkOptions {
+    std::string ns_a, ns_b;                 // as given: a name under /run/netns, or a path
+    std::string dev_a = "churn-a", dev_b = "churn-b";
+    DirectionConfig ab, ba;                 // A->B and B->A
+    uint64_t seed = 1;
+    double duration_s = 600;                // every run stops by itself; > 0
+    int rt_priority = 10;                   // SCHED_FIFO priority (1-99); 0 = normal scheduling
+    std::string json_path;
+    bool quiet = false;
+};
+
+// A name given to --ns-a is looked up where `ip netns add` puts it; anything with a '/' is a path
+// (e.g. /proc/PID/ns/net).
+std::string netns_path(const std::string& name_or_path);
+
+// Parse argv (argv[0] is the program, the subcommand already removed) into `opt`. Returns -1 when the link
+// should run; otherwise the exit code with the text already written: 0 after --help, 2 after a bad value
+// (one line to `err`, e.g. "churn-link: --loss-ab: must be between 0 and 100 %, got 150").
+int parse_link_cli(int argc, const char* const* argv, LinkOptions& opt, std::ostream& out, std::ostream& err);
+
+// One line describing a direction's configuration: "delay 25 ms, loss 1 %, rate 100 Mbit/s, queue 417 pkts".
+std::string describe(const DirectionConfig& d);
+
+}  // namespace churn
