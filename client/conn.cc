@@ -32,6 +32,7 @@ void Conn::connect_socket() {
     }
     fd_ = c.fd;
     peer_fin_seen_ = input_edge_ = false;
+    served_ = 0;
     state_ = State::Connecting;
     deadline_us_ = connect_start_us_ + load_.options().timeout_ms * 1000;
     // EPOLLOUT reports the end of the handshake either way (connected, or failed with SO_ERROR set);
@@ -166,6 +167,7 @@ void Conn::on_readable() {
 
 void Conn::response_complete(uint64_t now_us) {
     has_request_ = false;
+    ++served_;
     deadline_us_ = 0;
     load_.request_done(req_, now_us, now_us - send_start_us_, parser_.status());
     if (!parser_.keep_alive()) {
@@ -203,6 +205,8 @@ void Conn::connect_failed(int err, bool immediate) {
 }
 
 void Conn::request_failed(Failure why) {
+    why.stale = served_ > 0 && !parser_.in_progress() && (why.err == ECONNRESET || why.err == EPIPE ||
+                                                            (why.err == 0 && why.proto == ProtoError::ClosedEarly));
     close_socket();
     has_request_ = false;
     load_.request_failed(*this, req_, why);

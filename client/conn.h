@@ -20,10 +20,14 @@ namespace churn {
 
 class Load;
 
-// Why a request failed: an errno from the socket, or (err == 0) a protocol problem.
+// Why a request failed: an errno from the socket, or (err == 0) a protocol problem. `stale`: it died on
+// a reused keep-alive connection before a single response byte came back, the race every HTTP client
+// meets when the server closes an idle connection just as a request goes out; such a request is safe to
+// send again.
 struct Failure {
     int err;
     ProtoError proto;
+    bool stale = false;
 };
 
 // One request as the schedule sees it.
@@ -79,6 +83,7 @@ private:
     uint64_t send_start_us_ = 0;
     uint64_t deadline_us_ = 0;    // 0 = none
     size_t written_ = 0;          // bytes of the request written so far
+    uint32_t served_ = 0;         // responses on this connection since it was opened
     bool input_edge_ = false;     // an EPOLLIN edge came and no read has followed it yet
     bool peer_fin_seen_ = false;  // EPOLLRDHUP/HUP/ERR seen: read to EAGAIN from now on (Buffer::fill_from)
     Buffer in_;

@@ -203,9 +203,18 @@ void Load::request_failed(Conn& c, const Request& r, Failure why) {
     uint64_t now = mono_us();
     if (why.err) count_errno(why.err);
     else stats_.record_proto(why.proto);
-    if (measuring(r.intended_us)) stats_.record_given_up(now - r.intended_us, false);
-    if (opt_.mode == Options::Mode::Pool) reconnect_later(c);
-    else slot_free(c);
+    if (why.stale) {
+        // Counted above, and sent again with its intended time kept, like a request whose connect failed.
+        retries_.push_back({r, now});
+    } else if (measuring(r.intended_us)) {
+        stats_.record_given_up(now - r.intended_us, false);
+    }
+    if (opt_.mode == Options::Mode::Pool) {
+        reconnect_later(c);
+        dispatch();  // a stale request goes out now on another idle connection, if there is one
+    } else {
+        slot_free(c);
+    }
 }
 
 // ---- the end -------------------------------------------------------------------------------------------
