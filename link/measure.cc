@@ -20,7 +20,7 @@
 #include <system_error>
 
 #include "link/main.h"
-#include "link/netns.h"
+#include "loop/netns.h"
 #include "link/options.h"
 #include "loop/clock.h"
 #include "loop/reactor.h"

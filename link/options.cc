@@ -82,11 +82,6 @@ void apply_rate(const std::string& name, const std::string& text, DirectionConfi
 
 }  // namespace
 
-std::string netns_path(const std::string& name_or_path) {
-    if (name_or_path.find('/') != std::string::npos) return name_or_path;
-    return "/run/netns/" + name_or_path;  // where `ip netns add NAME` bind-mounts the namespace
-}
-
 std::string describe(const DirectionConfig& d) {
     std::string s = "delay " + num(d.delay_ns / 1e6) + " ms, loss " + num(d.loss_pct) + " %, rate ";
     s += d.rate_bps ? num(d.rate_bps / 1e6) + " Mbit/s" : "unlimited";

@@ -20,9 +20,6 @@ struct LinkOptions {
     bool quiet = false;
 };
 
-// A name given to --ns-a is looked up where `ip netns add` puts it; anything with a '/' is a path
-// (e.g. /proc/PID/ns/net).
-std::string netns_path(const std::string& name_or_path);
 
 // Parse argv (argv[0] is the program, the subcommand already removed) into `opt`. Returns -1 when the link
 // should run; otherwise the exit code with the text already written: 0 after --help, 2 after a bad value

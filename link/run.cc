@@ -13,6 +13,7 @@
 
 #include "link/main.h"
 #include "link/options.h"
+#include "loop/netns.h"
 #include "link/relay.h"
 #include "link/tun.h"
 #include "loop/clock.h"

@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "link/netns.h"
+#include "loop/netns.h"
 #include "loop/sys.h"
 
 namespace churn {

@@ -15,6 +15,7 @@
 #include <stdexcept>
 
 #include "loop/clock.h"
+#include "loop/netns.h"
 #include "loop/reactor.h"
 #include "loop/sys.h"
 
@@ -24,20 +25,14 @@ namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
 
-// Enter the network namespace that `ip netns add NAME` pinned at /run/netns/NAME. Must happen before
-// pcap_create/pcap_activate: a packet socket belongs to the namespace its creator was in when socket()
-// ran, and the interface name is looked up there. setns(CLONE_NEWNET) changes only the calling thread,
-// which is the whole of this single-threaded process.
+// Enter the lab host for good (loop/netns.h), before pcap_create/pcap_activate: a packet socket belongs
+// to the namespace its creator was in when socket() ran, and the interface name is looked up there.
 void enter_netns(const std::string& name) {
-    std::string path = "/run/netns/" + name;
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(sys_message("open", path, errno));
-    if (::setns(fd, CLONE_NEWNET) < 0) {
-        int e = errno;
-        ::close(fd);
-        fail(sys_message("setns", path + ", CLONE_NEWNET", e));
+    try {
+        Netns::open(name).enter();
+    } catch (const std::system_error& e) {
+        fail(std::string("--netns ") + e.what());
     }
-    ::close(fd);
 }
 
 struct Capturer : Reactor::Handler {

@@ -87,9 +87,20 @@ HostSpec parse_host_spec(const std::string& text) {
 
 Host::Host(HostSpec spec, const HostOptions& opt) : spec_(std::move(spec)) {
     std::optional<Netns> ns;
-    if (!spec_.netns.empty()) ns.emplace(Netns::open(spec_.netns));
+    // loop/netns.h throws std::system_error; for the probe a namespace it cannot enter is bad input
+    // (exit 2, one line), so it becomes a ProbeError naming the option.
+    try {
+        if (!spec_.netns.empty()) ns.emplace(Netns::open(spec_.netns));
+    } catch (const std::system_error& e) {
+        throw ProbeError(std::string("--netns ") + e.what());
+    }
     {
-        InNetns inside(ns ? &*ns : nullptr);
+        std::optional<InNetns> inside;
+        try {
+            inside.emplace(ns ? &*ns : nullptr);
+        } catch (const std::system_error& e) {
+            throw ProbeError(std::string("--netns ") + e.what());
+        }
         tcp_fd_ = open_optional("/proc/net/tcp");
         tcp6_fd_ = open_optional("/proc/net/tcp6");
         netstat_ = std::make_unique<NetstatReader>();

@@ -16,7 +16,7 @@
 #include <string>
 
 #include "probe/diag_filter.h"
-#include "probe/netns.h"
+#include "loop/netns.h"
 #include "probe/netstat.h"
 #include "probe/proc_tcp.h"
 #include "probe/sock_diag.h"

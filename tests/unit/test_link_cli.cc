@@ -1,6 +1,8 @@
 // churn-link's command line: defaults, per-direction knobs, and bad values as one line with exit 2.
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "loop/netns.h"
 #include <sstream>
 #include <string>
 #include <vector>
