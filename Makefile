@@ -31,7 +31,7 @@ BINARIES   := $(foreach m,$(MODULES),$(if $(wildcard $(m)/main.cc),$(BIN)/churn-
 
 -include $(wildcard */module.mk)
 
-.PHONY: all build deps test unit integration compare run-churn run-pooled run-leak bench lab-clean clean experiments evidence docs-check help
+.PHONY: all build deps test unit integration compare compare-rtt run-churn run-pooled run-leak bench lab-clean clean experiments evidence docs-check help
 .DEFAULT_GOAL := all
 
 all: build
@@ -90,17 +90,29 @@ test: build $(UNIT_BIN) deps-lab deps-pcap
 	@tests/run.sh
 
 # ---- the lab ----
-compare: build deps-lab
+compare: build deps-lab deps-pcap
 	lab/compare.sh
 
-run-churn: build deps-lab
+# The handshake's cost in latency: both scenarios over an emulated path (lab/link.sh), at a load below
+# the port-search knee so that what the latency shows is round trips, not queueing.
+compare-rtt: build deps-lab deps-pcap
+	RTT=$(or $(filter-out 0,$(RTT)),2ms) RATE=$(if $(filter command line,$(origin RATE)),$(RATE),500) \
+	  DURATION=$(if $(filter command line,$(origin DURATION)),$(DURATION),10) lab/compare.sh
+
+run-churn: build deps-lab deps-pcap
 	lab/scenario.sh churn
 
-run-pooled: build deps-lab
+run-pooled: build deps-lab deps-pcap
 	lab/scenario.sh pooled
 
 run-leak: build deps-lab
 	lab/leak.sh
+
+# CUBIC vs BBR at 1 % random loss over churn-link, plus a 0 % baseline (lab/cc.sh; knobs CC_RATE CC_RTT
+# CC_LOSS CC_QUEUE CC_SECONDS CC_SEED CC_ALGOS) -> results/cc-<ts>/ (results/latest-cc). About 2.5 min.
+.PHONY: run-cc
+run-cc: build deps-lab
+	lab/cc.sh
 
 bench: build deps-lab deps-bench deps-pcap
 	lab/bench.sh
@@ -112,16 +124,8 @@ bench: build deps-lab deps-bench deps-pcap
 DOCS := EXPERIMENTS.md README.md
 # tw.csv and probe.json come from churn-probe watch (churn-report probe derives them from the big
 # *.probe.jsonl, which stays in results/); tw.svg is the TIME-WAIT plot EXPERIMENTS.md links to.
-COMPARE_EVIDENCE := churn.json pooled.json churn.tw.csv pooled.tw.csv sysctl.json meta.json table.md \
-                    churn.server.json pooled.server.json churn.probe.json pooled.probe.json tw.svg
 evidence: build
-	@test -e results/latest/churn.json || { echo "make evidence: no results/latest/churn.json (run make compare first)" >&2; exit 2; }
-	@for f in $(COMPARE_EVIDENCE); do test -e results/latest/$$f || { echo "make evidence: results/latest/$$f missing (a run from before churn-probe? run make compare)" >&2; exit 2; }; done
-	mkdir -p evidence/compare
-	cd results/latest && cp $(COMPARE_EVIDENCE) $(CURDIR)/evidence/compare/
-	@b=$$(ls -d results/bench-* 2>/dev/null | tail -1); if [ -n "$$b" ] && [ -e "$$b/bench.md" ]; then \
-	  mkdir -p evidence/bench && cp "$$b/bench.md" evidence/bench/table.md && cp "$$b/bench.json" evidence/bench/ && \
-	  echo "evidence: bench from $$b"; fi
+	lab/evidence.sh
 	$(MAKE) --no-print-directory experiments
 
 experiments: build

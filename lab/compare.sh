@@ -15,7 +15,8 @@ cd "$root" || exit 1
 
 RATE=${RATE:-3000} DURATION=${DURATION:-20} CONNS=${CONNS:-32} SIZE=${SIZE:-64} WARMUP=${WARMUP:-0}
 CLOSE=${CLOSE:-client} PORT=${PORT:-8080}
-export RATE DURATION CONNS SIZE WARMUP CLOSE PORT
+RTT=${RTT:-0}
+export RATE DURATION CONNS SIZE WARMUP CLOSE PORT RTT
 BIN=${BIN:-build/bin}
 [ -x "$BIN/churn-report" ] || { echo "compare: $BIN/churn-report not found (run: make)" >&2; exit 1; }
 
@@ -50,6 +51,7 @@ json_str() {  # JSON string literal: escape backslash, quote and control charact
 cmd="make compare RATE=$RATE DURATION=$DURATION CONNS=$CONNS SIZE=$SIZE WARMUP=$WARMUP"
 [ "$CLOSE" = client ] || cmd+=" CLOSE=$CLOSE"
 [ "$PORT" = 8080 ] || cmd+=" PORT=$PORT"
+cmd+=" RTT=$RTT"
 overrides=""
 for v in PORT_RANGE TW_REUSE TW_REUSE_DELAY FIN_TIMEOUT MAX_TW_BUCKETS CC SOMAXCONN; do
   [ -n "${!v:-}" ] || continue
@@ -64,7 +66,7 @@ cat > "$dir/meta.json" <<EOF
 {
   "command": $(json_str "$cmd"),
   "argv": $(json_str "$0${*:+ $*}"),
-  "knobs": {"RATE": $RATE, "DURATION": $DURATION, "CONNS": $CONNS, "SIZE": $SIZE, "WARMUP": $WARMUP,
+  "knobs": {"RATE": $RATE, "DURATION": $DURATION, "CONNS": $CONNS, "SIZE": $SIZE, "WARMUP": $WARMUP, "RTT": "$RTT",
             "CLOSE": $(json_str "$CLOSE"), "PORT": $PORT},
   "sysctl_overrides": {$overrides},
   "kernel": $(json_str "$(uname -r)"),
@@ -118,4 +120,8 @@ else
   echo "compare: gnuplot not installed (make deps-lab): no tw.svg" >&2; exit 1
 fi
 ln -sfn "$ts" results/latest
-echo "compare: results in $dir (results/latest)" >&2
+# And per kind, for make evidence: the bare-veth compare and the one over an emulated RTT are separate
+# sections of EXPERIMENTS.md.
+kind=$([ "$RTT" = 0 ] && echo compare || echo rtt)
+ln -sfn "$ts" "results/latest-$kind"
+echo "compare: results in $dir (results/latest, results/latest-$kind)" >&2

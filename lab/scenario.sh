@@ -6,6 +6,9 @@
 #   pooled  churn-client --mode pool:  CONNS keep-alive connections carry the same offered load
 # Knobs from the environment (the Makefile exports them): RATE DURATION CONNS SIZE WARMUP, plus
 # CLOSE=client|server (who closes first, hence which host holds TIME-WAIT) and PORT (8080).
+# RTT=2ms (default 0: the bare veth) puts an emulated path between the hosts (lab/link.sh: tc netem where
+# the kernel has it, churn-link over TUN where it does not), half the RTT each way.
+# PCAP_SECONDS (default 5): a capture window on the client host's interface from the start of the load.
 # Sysctl overrides (PORT_RANGE, TW_REUSE, ...) are described in lab/netns.sh.
 #
 # Writes into RESULT_DIR (default results/<UTC timestamp>/, and results/latest points to it):
@@ -14,6 +17,12 @@
 #   <scenario>.tw.csv        TIME-WAIT per sample  <scenario>.probe.json  peaks, finals, counter deltas
 #   <scenario>.crosscheck.json  the probe against ss and nstat at the end of the run
 #   <scenario>.{client,server}.log  their output      sysctl.json  effective sysctls of both hosts
+#   <scenario>.path.json     the path: rtt_ms and how it was made (veth, churn-link, netem)
+#   <scenario>.pcap          the capture window (results only; too big for evidence/)
+#   <scenario>.wire.json     churn-pcap decode --summary of it: handshakes on the wire
+#   <scenario>.excerpt.pcap  the first packets of one connection (churn: from its SYN; pooled: a window
+#                            opened after the pool was up, so it holds requests on established
+#                            connections), small enough to keep as evidence and open in Wireshark
 #
 # The cross-check: once the load has stopped, in each namespace, churn-probe, then ss/nstat, then
 # churn-probe again, back to back. ss's TIME-WAIT count and nstat's TcpActiveOpens must lie between the
@@ -38,10 +47,10 @@ case $scenario in
 esac
 
 RATE=${RATE:-3000} DURATION=${DURATION:-20} CONNS=${CONNS:-32} SIZE=${SIZE:-64} WARMUP=${WARMUP:-0}
-CLOSE=${CLOSE:-client} PORT=${PORT:-8080}
+CLOSE=${CLOSE:-client} PORT=${PORT:-8080} RTT=${RTT:-0} PCAP_SECONDS=${PCAP_SECONDS:-5}
 BIN=${BIN:-build/bin}
-SERVER=$BIN/churn-server CLIENT=$BIN/churn-client PROBE=$BIN/churn-probe REPORT=$BIN/churn-report
-for b in "$SERVER" "$CLIENT" "$PROBE" "$REPORT"; do
+SERVER=$BIN/churn-server CLIENT=$BIN/churn-client PROBE=$BIN/churn-probe REPORT=$BIN/churn-report PCAP=$BIN/churn-pcap
+for b in "$SERVER" "$CLIENT" "$PROBE" "$REPORT" "$PCAP"; do
   [ -x "$b" ] || die "$b not found or not executable (run: make $b)"
 done
 case $CLOSE in client|server) ;; *) die "CLOSE must be client or server, not '$CLOSE'" ;; esac
@@ -59,6 +68,18 @@ fi
 
 lab_up || die "lab setup failed"
 lab_record_sysctls "$dir/sysctl.json"
+
+# ---- the path: the bare veth, or an emulated RTT ----
+iface=cl${RUNID}c
+if [ "$RTT" != 0 ]; then
+  source lab/link.sh
+  LINK_JSON_OUT=$dir/$scenario.link.json link_up --delay "$(link_one_way_ms "$RTT")" \
+    --duration $((DURATION + WARMUP + 90)) || die "link_up failed"
+  iface=$LINK_DEV_CLI
+  printf '{"rtt_ms": %s, "path": "%s"}\n' "$LINK_RTT_MS" "$LINK_MODE" > "$dir/$scenario.path.json"
+else
+  printf '{"rtt_ms": 0, "path": "veth"}\n' > "$dir/$scenario.path.json"
+fi
 
 # ---- server host: churn-server, ready when it says so ----
 # The server runs longer than the client (DURATION+60) so it is never the one that ends a run early; we
@@ -99,6 +120,26 @@ for _ in $(seq 1 100); do
   sleep 0.05
 done
 
+# ---- the wire: a bounded capture window on the client host's interface ----
+# start_capture NAME ARGS...: churn-pcap capture in the background, ready when it says "capturing on";
+# its pid in CAP_PID. Called directly, never in $(...): a subshell's background job is not ours to wait for.
+# snaplen 128 keeps headers and the start of each payload: enough to see handshakes and requests.
+start_capture() {
+  local name=$1; shift
+  : > "$dir/$scenario.$name.log"
+  "$PCAP" capture --netns "$LAB_CLI" -i "$iface" -w "$dir/$scenario.$name.pcap" --snaplen 128 --buffer-mb 64 \
+    -f "tcp port $PORT" "$@" 2> "$dir/$scenario.$name.log" &
+  CAP_PID=$!
+  lab_track $CAP_PID
+  for _ in $(seq 1 50); do grep -q "capturing on" "$dir/$scenario.$name.log" && break; sleep 0.1; done
+  grep -q "capturing on" "$dir/$scenario.$name.log" || die "churn-pcap capture ($name) did not start: $(head -c 300 "$dir/$scenario.$name.log")"
+}
+start_capture wire --seconds "$PCAP_SECONDS"
+cap_pid=$CAP_PID excerpt_pid=
+# The excerpt: 60 packets (about 5 KB), enough for one whole connection among its neighbours. For churn, from the very first SYN; for pooled, opened once the pool's
+# handshakes are done, so what it shows is requests riding established connections.
+if [ $scenario = churn ]; then start_capture excerpt --count 60 --seconds 10; excerpt_pid=$CAP_PID; fi
+
 # ---- client host: the load ----
 url=http://$LAB_SRV_IP:$PORT/
 echo "scenario $scenario: churn-client --mode $mode -R $RATE -d $DURATION -c $CONNS --warmup $WARMUP $url" \
@@ -106,9 +147,19 @@ echo "scenario $scenario: churn-client --mode $mode -R $RATE -d $DURATION -c $CO
 ip netns exec "$LAB_CLI" "$CLIENT" --mode "$mode" -R "$RATE" -d "$DURATION" -c "$CONNS" --warmup "$WARMUP" \
   --json "$dir/$scenario.json" "$url" > "$dir/$scenario.client.log" 2> "$dir/$scenario.client.err" &
 cli_pid=$!
+if [ $scenario = pooled ]; then
+  sleep 1
+  start_capture excerpt --count 60 --seconds 10
+  excerpt_pid=$CAP_PID
+fi
 # In the background plus `wait`, so that Ctrl-C runs the teardown trap at once instead of after the client.
 wait $cli_pid
 cli_rc=$?
+# The captures are bounded by --seconds/--count; they have ended long before a 40 s run does.
+wait $cap_pid $excerpt_pid 2>/dev/null
+mv "$dir/$scenario.wire.pcap" "$dir/$scenario.pcap"
+"$PCAP" decode --json --summary "$dir/$scenario.pcap" > "$dir/$scenario.wire.json" ||
+  die "churn-pcap decode $dir/$scenario.pcap failed"
 
 # One more second of samples: the tail shows TIME-WAIT still standing after the load stopped.
 sleep 1
@@ -172,6 +223,7 @@ for _ in $(seq 1 50); do kill -0 $srv_pid 2>/dev/null || break; sleep 0.1; done
 wait $srv_pid 2>/dev/null
 srv_rc=$?
 
+[ "$RTT" != 0 ] && link_down
 lab_down
 
 [ -s "$dir/$scenario.client.log" ] && sed "s/^/$scenario: /" "$dir/$scenario.client.log"

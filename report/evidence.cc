@@ -2,7 +2,9 @@
 #include "report/evidence.h"
 
 #include <algorithm>
+#include <cstring>
 
+#include "report/cc.h"
 #include "report/reading.h"
 #include "report/results.h"
 #include "report/table.h"
@@ -24,10 +26,37 @@ std::string Evidence::table(const std::string& name) const {
 }
 
 std::string Evidence::block(const std::string& name) const {
-    // "compare.timeline" and "compare.reading" are other views of evidence/compare/.
+    // A make run-cc directory (cc.json): "cc" is the table with its meta line, "cc.checks" the issue's
+    // expectations against the measurements, "cc.ss" the ss-style lines. All rendered from cc.json.
     size_t dot = name.find('.');
+    std::string base = name.substr(0, dot);
+    if (file_exists(dir_ + "/" + base + "/cc.json")) {
+        std::string path = dir_ + "/" + base + "/cc.json";
+        CcReport rep = parse_cc_json(read_text(path), path);
+        if (dot == std::string::npos) {
+            std::string meta = dir_ + "/" + base + "/meta.json";
+            return render_cc_table(rep) + (file_exists(meta) ? "\n" + meta_line(read_text(meta), meta) + "\n" : "");
+        }
+        std::string view = name.substr(dot + 1);
+        if (view == "checks") return render_cc_checks(rep);
+        if (view == "ss") return render_cc_ss(rep);
+        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want checks or ss)");
+    }
+    // "compare.timeline" and "compare.reading" are other views of evidence/compare/.
     if (dot != std::string::npos) {
         std::string dir = name.substr(0, dot), view = name.substr(dot + 1);
+        // "compare.churn.annotate.txt": a text file of the evidence (churn-pcap annotate's output, written
+        // by lab/evidence.sh), shown as it is, in a code block.
+        // "bench.bench-pcap.md": a Markdown table a make target wrote, included as it is.
+        auto ends_with = [&](const char* ext) {
+            size_t n = std::strlen(ext);
+            return view.size() > n && view.compare(view.size() - n, n, ext) == 0;
+        };
+        if (ends_with(".txt") || ends_with(".md")) {
+            std::string text = read_text(dir_ + "/" + dir + "/" + view);
+            if (!text.empty() && text.back() != '\n') text += '\n';
+            return ends_with(".txt") ? "```\n" + text + "```\n" : text;
+        }
         if (!has_raw(dir)) throw ReportError("generated block '" + name + "': needs the raw files of a compare run in " + dir_ + "/" + dir);
         CompareRun run = load_compare_dir(dir_ + "/" + dir);
         if (view == "timeline") return render_timeline(run, 5);

@@ -6,6 +6,8 @@
 // When the raw files of a compare run are there too (churn.json, pooled.json, *.tw.csv, sysctl.json),
 // the table is rendered again from them: table.md is derived, so a number typed into it by hand shows up
 // as a difference (stale_tables), and `experiments` rewrites it.
+// A directory holding cc.json (make run-cc) renders from it instead: blocks NAME (the table and the
+// meta line), NAME.checks and NAME.ss (report/cc.h).
 #pragma once
 
 #include <string>

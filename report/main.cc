@@ -6,6 +6,7 @@
 //   churn-report experiments ... --check                exit 1 if FILE differs from what they'd be
 //   churn-report bench DIR                              DIR/bench.{json,md} from lab/bench.sh's runs
 //   churn-report probe DIR SCENARIO                     DIR/SCENARIO.{tw.csv,probe.json} from churn-probe watch
+//   churn-report cc DIR                                 DIR/cc.{json,md,gp} from lab/cc.sh's runs (make run-cc)
 //
 // Exit status: 0 ok, 1 --check found a difference, 2 a missing or malformed input (one line on stderr).
 #include <iostream>
@@ -15,6 +16,7 @@
 #include <CLI/CLI.hpp>
 
 #include "report/bench.h"
+#include "report/cc.h"
 #include "report/evidence.h"
 #include "report/probe_run.h"
 #include "report/results.h"
@@ -88,6 +90,17 @@ int cmd_bench(const std::string& dir) {
     return 0;
 }
 
+// The plots are left to gnuplot (lab/cc.sh runs cc.gp in DIR): this program only reads and writes files.
+int cmd_cc(const std::string& dir) {
+    CcReport rep = load_cc_dir(dir);
+    std::string md = render_cc_md(rep);
+    write_text(dir + "/cc.json", cc_json(rep));
+    write_text(dir + "/cc.md", md);
+    write_text(dir + "/cc.gp", cc_gnuplot(rep));
+    std::cout << md;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -117,6 +130,11 @@ int main(int argc, char** argv) {
     probe->add_option("DIR", probe_dir, "results directory")->required();
     probe->add_option("SCENARIO", probe_scenario, "churn or pooled")->required();
 
+    std::string cc_dir;
+    auto* cc = app.add_subcommand("cc", "the CUBIC vs BBR runs of lab/cc.sh (DIR/runs.tsv): DIR/cc.json, DIR/cc.md, "
+                                        "DIR/cc.gp (gnuplot: cwnd.svg, throughput.svg)");
+    cc->add_option("DIR", cc_dir, "results directory (with runs.tsv)")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -129,6 +147,7 @@ int main(int argc, char** argv) {
         if (*exp) return cmd_experiments(evidence, out, check);
         if (*bench) return cmd_bench(bench_dir);
         if (*probe) return cmd_probe(probe_dir, probe_scenario);
+        if (*cc) return cmd_cc(cc_dir);
     } catch (const ReportError& e) {
         std::cerr << "churn-report: " << e.what() << "\n";
         return 2;

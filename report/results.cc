@@ -130,7 +130,7 @@ Meta parse_meta_json(const std::string& text, const std::string& name) {
     if (knobs.contains("WARMUP") && knobs["WARMUP"].is_number()) m.warmup_s = knobs["WARMUP"].get<double>();
     // nlohmann's default object is sorted by key; the order RATE DURATION ... is the one people type, so
     // print the known knobs in that order and any others after.
-    static const char* const order[] = {"RATE", "DURATION", "CONNS", "SIZE", "WARMUP", "CLOSE", "PORT"};
+    static const char* const order[] = {"RATE", "DURATION", "CONNS", "SIZE", "WARMUP", "RTT", "CLOSE", "PORT"};
     auto text_of = [](const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); };
     for (const char* k : order)
         if (knobs.contains(k)) m.knobs += (m.knobs.empty() ? "" : " ") + std::string(k) + "=" + text_of(knobs[k]);
@@ -143,6 +143,32 @@ Meta parse_meta_json(const std::string& text, const std::string& name) {
         for (auto it = j["sysctl_overrides"].begin(); it != j["sysctl_overrides"].end(); ++it)
             m.knobs += " " + it.key() + "=\"" + text_of(*it) + "\"";
     return m;
+}
+
+WireSummary parse_wire_json(const std::string& text, const std::string& name) {
+    json j = parse_json(text, name);
+    WireSummary w;
+    w.present = true;
+    const json& t = member(j, "totals", name);
+    std::string tname = name + ": totals";
+    w.handshakes = static_cast<long>(number(t, "handshakes", tname));
+    w.requests = static_cast<long>(number(t, "requests", tname));
+    w.reused_requests = static_cast<long>(number(t, "reused_requests", tname));
+    w.handshakes_per_s = number(t, "handshakes_per_s", tname);
+    const json& f = member(j, "file", name);
+    w.window_s = number(f, "duration_s", name + ": file");
+    if (t.contains("irtt_us") && t["irtt_us"].is_object() && t["irtt_us"].contains("p50") && t["irtt_us"]["p50"].is_number())
+        w.irtt_p50_us = t["irtt_us"]["p50"].get<double>();
+    return w;
+}
+
+PathInfo parse_path_json(const std::string& text, const std::string& name) {
+    json j = parse_json(text, name);
+    PathInfo p;
+    p.present = true;
+    p.rtt_ms = number(j, "rtt_ms", name);
+    p.path = string_of(j, "path", name);
+    return p;
 }
 
 CompareRun load_compare_dir(const std::string& dir) {
@@ -160,6 +186,10 @@ CompareRun load_compare_dir(const std::string& dir) {
     run.meta = parse_meta_json(read_text(path("meta.json")), path("meta.json"));
     for (auto [file, summary] : {std::pair{"churn.probe.json", &run.churn_probe}, std::pair{"pooled.probe.json", &run.pooled_probe}})
         if (file_exists(path(file))) *summary = parse_probe_summary(read_text(path(file)), path(file));
+    // Optional, like the probe's: runs from before the capture and the link lack them.
+    for (auto [file, wire] : {std::pair{"churn.wire.json", &run.churn_wire}, std::pair{"pooled.wire.json", &run.pooled_wire}})
+        if (file_exists(path(file))) *wire = parse_wire_json(read_text(path(file)), path(file));
+    if (file_exists(path("churn.path.json"))) run.path = parse_path_json(read_text(path("churn.path.json")), path("churn.path.json"));
     return run;
 }
 

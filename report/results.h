@@ -60,8 +60,26 @@ struct Meta {
     double warmup_s = 0;  // knobs.WARMUP: the load ran this long before the measured duration
 };
 
+// What churn-pcap decode --summary saw in a scenario's capture window (SCENARIO.wire.json).
+struct WireSummary {
+    bool present = false;
+    long handshakes = 0, requests = 0, reused_requests = 0;
+    double handshakes_per_s = 0, window_s = 0, irtt_p50_us = 0;
+};
+WireSummary parse_wire_json(const std::string& text, const std::string& name);
+
+// The path between the hosts (SCENARIO.path.json): rtt_ms 0 is the bare veth.
+struct PathInfo {
+    bool present = false;
+    double rtt_ms = 0;
+    std::string path = "veth";
+};
+PathInfo parse_path_json(const std::string& text, const std::string& name);
+
 struct CompareRun {
     ClientRun churn, pooled;
+    WireSummary churn_wire, pooled_wire;
+    PathInfo path;
     TwSummary churn_tw, pooled_tw;
     TwSeries churn_tw_series, pooled_tw_series;
     Sysctls sysctl;

@@ -94,6 +94,16 @@ std::string render_table(const CompareRun& run) {
     // watch), over the whole load including warmup, right under the client's own handshakes/s: two
     // independent counts of one thing. Only for runs that have the probe's files.
     bool probed = run.churn_probe.present && run.pooled_probe.present;
+    bool wired = run.churn_wire.present && run.pooled_wire.present;
+    double rtt_us = run.path.rtt_ms * 1000;
+    // The capture covers only the first seconds of a run, and churn's connection rate changes over a
+    // run, so the wire is compared with the client's own count over the same whole seconds.
+    auto wire_cell = [](const WireSummary& w, const ClientRun& r) {
+        long secs = std::max(1L, std::lround(w.window_s)), n = 0;
+        for (const auto& s : r.timeline)
+            if (s.t <= secs) n += s.connects;
+        return per_s(w.handshakes_per_s) + " (" + per_s(static_cast<double>(n) / secs) + ")";
+    };
     auto kernel_opens = [&](const ProbeSummary& ps, const ClientRun& r) {
         double load_s = r.duration_s + run.meta.warmup_s;
         return load_s > 0 ? per_s(static_cast<double>(ps.client_active_opens) / load_s) : std::string("n/a");
@@ -105,6 +115,12 @@ std::string render_table(const CompareRun& run) {
         if (probed && std::string(row.metric) == "TCP handshakes/s")
             out += "| TcpActiveOpens/s (kernel, client host) | " + kernel_opens(run.churn_probe, c) + " | " +
                    kernel_opens(run.pooled_probe, p) + " |\n";
+        if (wired && std::string(row.metric) == "TCP handshakes/s")
+            out += "| handshakes/s on the wire, first " + format_sig(run.churn_wire.window_s, 2) +
+                   " s (client's count then) | " + wire_cell(run.churn_wire, c) + " | " + wire_cell(run.pooled_wire, p) + " |\n";
+        if (rtt_us > 0 && std::string(row.metric) == "latency p50 (ms)")
+            out += "| latency p50 ÷ path RTT | " + format_sig(c.latency.p50_us / rtt_us, 3) + " | " +
+                   format_sig(p.latency.p50_us / rtt_us, 3) + " |\n";
     }
 
     // A blank line first: in GitHub Markdown a line right under a table is read as one more row.
@@ -112,6 +128,8 @@ std::string render_table(const CompareRun& run) {
     out += run.meta.knobs + "; client host ip_local_port_range " + format_int(run.sysctl.port_lo) + "-" +
            format_int(run.sysctl.port_hi) + " (" + format_int(ports) + " ports)";
     if (run.sysctl.tw_reuse >= 0) out += ", tcp_tw_reuse " + format_int(run.sysctl.tw_reuse);
+    if (run.path.present)
+        out += rtt_us > 0 ? "; path " + run.path.path + ", RTT " + format_sig(run.path.rtt_ms, 3) + " ms" : "; path: bare veth";
     out += "; kernel " + run.meta.kernel + "; " + run.meta.date + "\n";
     if (probed) {
         size_t checks = run.churn_probe.crosschecks + run.pooled_probe.crosschecks;

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# evidence.sh: `make evidence`. Copy the small files of the newest runs from results/ (not in git) into
+# evidence/ (in git), where `make experiments` renders the generated blocks of EXPERIMENTS.md and
+# README.md from them. Only files a reader may want to open are kept, and each is small.
+#
+#   evidence/compare/      results/latest-compare   make compare (bare veth): JSON, samples, tw.svg,
+#                                                   the two pcap excerpts and their annotations
+#   evidence/compare-rtt/  results/latest-rtt       make compare-rtt (over an emulated RTT)
+#   evidence/bench/        results/bench*-<ts>      make bench: the three tables
+#   evidence/cc/           results/cc-<ts>          make run-cc
+# A kind with no run yet is left as it is (said so); a compare run missing a file is an error.
+set -u -o pipefail
+cd "$(dirname "$0")/.." || exit 1
+BIN=${BIN:-build/bin}
+
+compare_files="churn.json pooled.json churn.tw.csv pooled.tw.csv sysctl.json meta.json table.md
+  churn.server.json pooled.server.json churn.probe.json pooled.probe.json churn.wire.json pooled.wire.json
+  churn.path.json pooled.path.json churn.excerpt.pcap pooled.excerpt.pcap"
+
+copy_compare() {  # SRC_LINK DEST [extra files]
+  local src=$1 dest=$2; shift 2
+  if [ ! -e "$src/churn.json" ]; then echo "evidence: no $src (run make ${dest#evidence/}), left as it is"; return 0; fi
+  local f
+  for f in $compare_files "$@"; do
+    [ -e "$src/$f" ] || { echo "evidence: $src/$f missing (a run from an older version? run make ${dest#evidence/})" >&2; exit 2; }
+  done
+  rm -rf "$dest" && mkdir -p "$dest"
+  for f in $compare_files "$@"; do cp "$src/$f" "$dest/"; done
+  # The annotated excerpts: one churn connection from its SYN, and requests on pooled connections that
+  # never show a SYN (the round trip they save is the churn excerpt's iRTT).
+  "$BIN/churn-pcap" annotate "$dest/churn.excerpt.pcap" --flow 0 > "$dest/churn.annotate.txt" || exit 2
+  "$BIN/churn-pcap" annotate "$dest/pooled.excerpt.pcap" --flow 0 --irtt-from "$dest/churn.excerpt.pcap" \
+    > "$dest/pooled.annotate.txt" || exit 2
+  echo "evidence: $dest from $(readlink -f "$src")"
+}
+
+newest() { ls -d results/$1-2* 2>/dev/null | tail -1; }
+
+copy_compare results/latest-compare evidence/compare tw.svg
+copy_compare results/latest-rtt evidence/compare-rtt
+
+mkdir -p evidence/bench
+for kind in bench bench-probe bench-pcap; do
+  d=$(newest "$kind")
+  if [ -z "$d" ] || [ ! -e "$d/$kind.md" ]; then echo "evidence: no results/$kind-* (run make bench), left as it is"; continue; fi
+  cp "$d/$kind.md" "$d/$kind.json" evidence/bench/
+  echo "evidence: bench ($kind) from $d"
+done
+
+c=$(newest cc)
+if [ -n "$c" ] && [ -e "$c/cc.json" ]; then
+  rm -rf evidence/cc && mkdir -p evidence/cc
+  cp "$c"/cc.json "$c"/cc.md "$c"/cwnd.svg "$c"/throughput.svg "$c"/meta.json "$c"/runs.tsv "$c"/*.link.json evidence/cc/ || exit 2
+  # The per-run sender JSON (tcp_info every 100 ms) only while it stays small.
+  [ -z "$(find "$c" -maxdepth 1 -name '*.client.json' -size +99k)" ] && cp "$c"/*.client.json evidence/cc/
+  echo "evidence: cc from $c"
+else
+  echo "evidence: no results/cc-* (run make run-cc), left as it is"
+fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# t_scenario_wire: lab/scenario.sh captures a window of the run on the client host's interface and
+# decodes it. Churn at 500 req/s for 3 s with a 2 s capture: the wire must show one handshake per
+# request the client made in those seconds (500/s), and the excerpt must be one churn connection, SYN first.
+source "$(dirname "$0")/lib.sh"
+need_root
+need_bins
+dir=$(mktemp -d "/tmp/churnlab-${RUNID:-x}-wire-XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+RATE=500 DURATION=3 PCAP_SECONDS=2 RUNID=${RUNID:-} "$ROOT/lab/scenario.sh" churn "$dir" > "$dir/log" 2>&1 ||
+  fail "scenario.sh failed: $(tail -c 400 "$dir/log")"
+w=$dir/churn.wire.json
+assert_between "handshakes/s on the wire (offered 500/s)" "$(json_get "$w" totals.handshakes_per_s)" 475 525
+assert_eq "requests on reused connections (churn: none)" "$(json_get "$w" totals.reused_requests)" 0
+assert_eq "closed first by the client, every connection" "$(json_get "$w" totals.closed_by_client)" "$(json_get "$w" totals.connections)"
+assert_eq "path" "$(json_get "$dir/churn.path.json" path)" veth
+"$ROOT/build/bin/churn-pcap" annotate "$dir/churn.excerpt.pcap" --flow 0 > "$dir/annotate.txt" || fail "annotate failed"
+grep -q "SYN: the client asks" "$dir/annotate.txt" || fail "excerpt does not start with the client's SYN: $(head -5 "$dir/annotate.txt")"
