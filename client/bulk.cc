@@ -77,6 +77,11 @@ BulkSender::BulkSender(Reactor& reactor, const Options& opt) : reactor_(reactor)
 BulkSender::~BulkSender() {
     if (fd_ >= 0) {
         if (reactor_.watching(fd_)) reactor_.forget(fd_);
+        // The run is over and measured; what is still in the send buffer (megabytes) is not part of it.
+        // A plain close() would queue a FIN behind those bytes and the kernel would keep sending them
+        // after we exit, an orphan competing with the next run on the same path (for minutes at CUBIC's
+        // pace under loss). SO_LINGER {1, 0} makes close() drop them and send RST instead.
+        if (connected_) set_linger0(fd_);
         ::close(fd_);
     }
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "loop/sys.h"
 #include "server/listener.h"
 
 namespace churn {
@@ -38,6 +39,7 @@ void Connection::on_events(uint32_t events) {
 
 // One pass: take input, answer it, push the answers, then decide whether the connection ends.
 void Connection::step(bool readable) {
+    if (opt_.discard) return discard();
     bool again = false;
     if (readable && !closing_ && !peer_eof_) {
         if (out_.readable() >= kOutputCap) {
@@ -176,6 +178,30 @@ void Connection::finish(End how) {
 void Connection::leak() {
     reactor_.forget(fd_);
     ++stats_.leaked;
+}
+
+// --discard: the receiving end of a bulk transfer (make run-cc). No HTTP and no answer: every byte is
+// read and dropped at once, so the receive window never closes and the sender's congestion control
+// alone sets the pace. The bytes go to a scratch array, not in_: nothing is kept, so nothing grows.
+// Edge-triggered: read until EAGAIN (the next segment raises a new edge), or until the per-wakeup cap,
+// and then the ready list brings us back. Every edge, EPOLLRDHUP included, ends here: the FIN shows up
+// as read() == 0 once the queued data is drained.
+void Connection::discard() {
+    char scratch[64 * 1024];
+    for (size_t taken = 0;;) {
+        if (taken >= kDiscardCap) return reactor_.defer(fd_, EPOLLIN);
+        IoResult r = read_some(fd_, scratch, sizeof scratch);
+        switch (r.status) {
+            case Io::Ok:
+                taken += r.bytes;
+                stats_.bytes_in += r.bytes;
+                stats_.bytes_discarded += r.bytes;
+                break;
+            case Io::WouldBlock: return;
+            case Io::Eof: peer_eof_ = true; return finish(End::Client);  // the sender's FIN: it closed first
+            case Io::Error: return fail(r.err);  // ECONNRESET: the sender reset (killed, or SO_LINGER 0)
+        }
+    }
 }
 
 void Connection::abandon() {

@@ -2,6 +2,7 @@
 //
 //   open(fd) -> on_events -> step: read until EAGAIN -> serve: parse every complete request, append its
 //   precomputed response -> flush once -> (EPOLLOUT only while output is pending) -> finish: close
+//   (--discard: on_events -> step -> discard: read and drop until EAGAIN -> at EOF, finish: close)
 //
 // Objects are owned and reused by the Listener (a free list), never deleted while the server runs: a
 // connection that closes itself inside on_events is still on the stack, so "freeing" it only means
@@ -33,6 +34,10 @@ public:
     // Back-pressure: a client that pipelines without reading its answers would grow out_ without
     // bound; past this much unsent output we stop parsing and reading until EPOLLOUT drains it.
     static constexpr size_t kOutputCap = 1024 * 1024;
+    // --discard: bytes read and dropped per wakeup before the rest waits on the ready list (defer).
+    // A sender on loopback can refill the receive queue as fast as we empty it; without a cap one bulk
+    // connection would hold the loop (and its signals and timers) for as long as it keeps sending.
+    static constexpr size_t kDiscardCap = 4 * 1024 * 1024;
 
     Connection(Reactor& reactor, Listener& owner, const ServerOptions& opt, const Responses& responses,
                ServerStats& stats)
@@ -56,6 +61,7 @@ private:
     void fail(int err);
     void finish(End how);
     void leak();
+    void discard();
 
     Reactor& reactor_;
     Listener& owner_;

@@ -61,6 +61,9 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
     app.add_flag("--leak-close-wait", opt.leak_close_wait,
                  "a bug on purpose: after the peer's FIN, keep the fd and never close it, so the socket stays in "
                  "CLOSE-WAIT (for churn-probe triage and make run-leak)");
+    app.add_flag("--discard", opt.discard,
+                 "no HTTP: read every byte each connection sends and drop it, counting bytes_discarded (the "
+                 "receiver of churn-client --mode bulk, make run-cc)");
     app.add_option("--nodelay", nodelay, "TCP_NODELAY on accepted sockets (default on)")->type_name("on|off");
     app.add_option("--backlog", backlog, "listen() backlog (default 4096; the kernel caps it at somaxconn)")
         ->type_name("N");

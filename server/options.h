@@ -17,6 +17,7 @@ struct ServerOptions {
     bool close_server = false;  // --close server: the server closes first, after every response
     bool linger0 = false;    // SO_LINGER {1, 0} on accepted sockets: our close() sends RST
     bool leak_close_wait = false;  // --leak-close-wait: never close after the peer's FIN (a CLOSE-WAIT leak, on purpose)
+    bool discard = false;    // --discard: no HTTP; read and drop every byte (the receiver of churn-client --mode bulk)
     bool nodelay = true;     // TCP_NODELAY on accepted sockets
     int backlog = 4096;
     bool reuseport = false;

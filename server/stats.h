@@ -13,6 +13,7 @@ struct ServerStats {
     uint64_t requests = 0;  // complete request heads parsed
     uint64_t responses = 0; // responses queued, 200s and errors
     uint64_t bytes_in = 0, bytes_out = 0;
+    uint64_t bytes_discarded = 0;  // --discard: bytes read and dropped (also counted in bytes_in)
 
     // Who ended each served connection. TIME-WAIT lands on the side that closed first, so this is the
     // number to hold next to `ss -tan state time-wait` on each host.
