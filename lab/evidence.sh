@@ -29,7 +29,14 @@ copy_compare() {  # SRC_LINK DEST [extra files]
   # The annotated excerpts: one churn connection from its SYN, and requests on pooled connections that
   # never show a SYN (the round trip they save is the churn excerpt's iRTT).
   "$BIN/churn-pcap" annotate "$dest/churn.excerpt.pcap" --flow 0 > "$dest/churn.annotate.txt" || exit 2
-  "$BIN/churn-pcap" annotate "$dest/pooled.excerpt.pcap" --flow 0 --irtt-from "$dest/churn.excerpt.pcap" \
+  # In the pooled window the requests spread over the pool: show the connection that carried the most.
+  local busiest
+  busiest=$("$BIN/churn-pcap" decode --json "$dest/pooled.excerpt.pcap" |
+    awk 'match($0, /"index": [0-9]+/) { i = substr($0, RSTART + 9, RLENGTH - 9)
+         if (match($0, /"requests": [0-9]+/)) { r = substr($0, RSTART + 12, RLENGTH - 12) + 0
+           if (r > best) { best = r; flow = i } } }
+         END { print (flow == "" ? 0 : flow) }')
+  "$BIN/churn-pcap" annotate "$dest/pooled.excerpt.pcap" --flow "$busiest" --irtt-from "$dest/churn.excerpt.pcap" \
     > "$dest/pooled.annotate.txt" || exit 2
   echo "evidence: $dest from $(readlink -f "$src")"
 }
