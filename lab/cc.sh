@@ -15,7 +15,7 @@
 #
 # Knobs: CC_RATE=100 (Mbit/s) CC_RTT=50 (ms) CC_LOSS=1 (%) CC_QUEUE (packets; default 1 BDP)
 #        CC_SECONDS=30 CC_SEED=1 CC_ALGOS="cubic bbr" CC_BASELINE=1 (0: no 0 % runs) PORT=8080
-#        CC_DIR (default results/cc-<UTC timestamp>, and then results/latest-cc points to it)
+#        CC_DIR (default results/cc-<UTC timestamp>, and then results/latest and results/latest-cc point to it)
 # Writes into it: runs.tsv, ALG-lossP.{client,server,link}.json (+ .log), meta.json, sysctl.json, and
 # from churn-report cc: cc.json, cc.md, cc.gp -> gnuplot -> cwnd.svg, throughput.svg.
 set -u -o pipefail
@@ -119,8 +119,11 @@ EOF
 "$BIN/churn-report" cc "$dir" || die "churn-report cc failed; results in $dir"
 (cd "$dir" && gnuplot cc.gp) || die "gnuplot cc.gp failed: no cwnd.svg/throughput.svg"
 if [ -z "${CC_DIR:-}" ]; then
+  # results/latest is the newest run of any kind (so results/latest/cc.json right after make run-cc);
+  # results/latest-cc stays on this one when a compare runs next.
+  ln -sfn "cc-$ts" results/latest
   ln -sfn "cc-$ts" results/latest-cc
-  echo "cc: results in $dir (results/latest-cc)" >&2
+  echo "cc: results in $dir (results/latest, results/latest-cc)" >&2
 else
   echo "cc: results in $dir" >&2
 fi
