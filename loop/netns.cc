@@ -14,7 +14,7 @@
 namespace churn {
 
 namespace {
-[[noreturn]] void fail(int err, const std::string& what) { throw std::system_error(err, std::generic_category(), what); }
+[[noreturn]] void fail(int err, const std::string& what) { throw_error(err, what); }
 }  // namespace
 
 std::string netns_path(const std::string& name_or_path) {
@@ -28,7 +28,7 @@ Netns Netns::open(const std::string& name_or_path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int err = errno;
-        if (err == ENOENT) fail(err, name_or_path + ": no such network namespace (" + path + ": ENOENT; see ip netns list)");
+        if (err == ENOENT) fail(err, name_or_path + ": no such network namespace: " + sys_message("open", path, err) + "; see ip netns list");
         fail(err, name_or_path + ": " + sys_message("open", path, err));
     }
     return Netns(fd, name_or_path, path);

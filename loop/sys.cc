@@ -83,4 +83,6 @@ void throw_sys(std::string_view call, std::string_view args, int err) {
     throw SysError(err, sys_message(call, args, err));
 }
 
+void throw_error(int err, std::string message) { throw SysError(err, std::move(message)); }
+
 }  // namespace churn

@@ -43,5 +43,8 @@ std::string sys_message(std::string_view call, std::string_view args, int err);
 
 // For setup paths: throw std::system_error with the message above.
 [[noreturn]] void throw_sys(std::string_view call, std::string_view args, int err);
+// The same with a message of the caller's own; what() is exactly `message` (std::system_error would add
+// ": strerror" to it), code() is err.
+[[noreturn]] void throw_error(int err, std::string message);
 
 }  // namespace churn

@@ -34,7 +34,9 @@ p50=$(json_get "$j" connect_us.p50)
 note "connect time p50 ${p50} us, p90 $(json_get "$j" connect_us.p90) us; request p50 $(json_get "$j" latency_us.p50) us over a ${rtt_ms} ms RTT"
 assert_eq "handshakes" "$(json_get "$j" handshakes)" $conns
 assert_eq "errors" "$(json_get "$j" errors)" "{}"
-assert_between "connect time p50 (us), RTT ${rtt_ms} ms" "$p50" $((rtt_ms * 1000 - 300)) $((rtt_ms * 1000 * 102 / 100))
+# A TCP connect is one RTT plus both stacks' own work and the client's connect() call; the link alone
+# is held to +-2 % by t_link_check. Here: no earlier than the RTT allows, at most 5 % over it.
+assert_between "connect time p50 (us), RTT ${rtt_ms} ms" "$p50" $((rtt_ms * 1000 - 300)) $((rtt_ms * 1000 * 105 / 100))
 assert_le "pooled request p50 (us) <= 1.15 RTT" "$(json_get "$j" latency_us.p50)" $((rtt_ms * 1150))
 assert_ge "pooled request p50 (us) >= 1 RTT" "$(json_get "$j" latency_us.p50)" $((rtt_ms * 1000))
 
