@@ -98,9 +98,7 @@ for loss in $losses; do
 done
 
 # ---- meta.json: enough to reproduce the run and to say where it ran ----
-json_str() { local s=${1//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }
-commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then commit+="-dirty"; fi
+source lab/meta.sh
 cat > "$dir/meta.json" <<EOF
 {
   "command": $(json_str "make run-cc CC_RATE=$CC_RATE CC_RTT=$CC_RTT CC_LOSS=$CC_LOSS CC_QUEUE=$CC_QUEUE CC_SECONDS=$CC_SECONDS CC_SEED=$CC_SEED CC_ALGOS=\"$CC_ALGOS\""),
@@ -108,11 +106,7 @@ cat > "$dir/meta.json" <<EOF
             "CC_SEED": $CC_SEED, "CC_ALGOS": $(json_str "$CC_ALGOS")},
   "link_mode": $(json_str "$LINK_MODE_USED"),
   "tcp_available_congestion_control": $(json_str "$AVAIL"),
-  "kernel": $(json_str "$(uname -r)"),
-  "hostname": $(json_str "$(hostname)"),
-  "nproc": $(nproc),
-  "date": $(json_str "$started"),
-  "git_commit": $(json_str "$commit")
+$(meta_where "$started")
 }
 EOF
 

@@ -41,13 +41,7 @@ for s in churn pooled; do
 done
 
 # ---- meta.json: enough to reproduce the run and to say where it ran ----
-json_str() {  # JSON string literal: escape backslash, quote and control characters
-  local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=${s//$'\t'/\\t}
-  s=${s//$'\n'/\\n}
-  printf '"%s"' "$s"
-}
+source lab/meta.sh
 cmd="make compare RATE=$RATE DURATION=$DURATION CONNS=$CONNS SIZE=$SIZE WARMUP=$WARMUP"
 [ "$CLOSE" = client ] || cmd+=" CLOSE=$CLOSE"
 [ "$PORT" = 8080 ] || cmd+=" PORT=$PORT"
@@ -58,10 +52,6 @@ for v in PORT_RANGE TW_REUSE TW_REUSE_DELAY FIN_TIMEOUT MAX_TW_BUCKETS CC SOMAXC
   cmd+=" $v=\"${!v}\""
   overrides+="${overrides:+, }$(json_str "$v"): $(json_str "${!v}")"
 done
-commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
-if [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ]; then
-  commit+="-dirty"
-fi
 cat > "$dir/meta.json" <<EOF
 {
   "command": $(json_str "$cmd"),
@@ -69,11 +59,7 @@ cat > "$dir/meta.json" <<EOF
   "knobs": {"RATE": $RATE, "DURATION": $DURATION, "CONNS": $CONNS, "SIZE": $SIZE, "WARMUP": $WARMUP, "RTT": "$RTT",
             "CLOSE": $(json_str "$CLOSE"), "PORT": $PORT},
   "sysctl_overrides": {$overrides},
-  "kernel": $(json_str "$(uname -r)"),
-  "hostname": $(json_str "$(hostname)"),
-  "nproc": $(nproc),
-  "date": $(json_str "$started"),
-  "git_commit": $(json_str "$commit")
+$(meta_where "$started")
 }
 EOF
 
