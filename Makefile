@@ -91,7 +91,7 @@ integration: build deps-lab
 	tests/integration/run.sh
 
 test: build $(UNIT_BIN) deps-lab deps-pcap
-	@tests/run.sh
+	+@tests/run.sh
 
 # ---- the lab ----
 compare: build deps-lab deps-pcap

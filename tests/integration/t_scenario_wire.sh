@@ -12,7 +12,12 @@ RATE=500 DURATION=3 PCAP_SECONDS=2 RUNID=${RUNID:-} "$ROOT/lab/scenario.sh" chur
 w=$dir/churn.wire.json
 assert_between "handshakes/s on the wire (offered 500/s)" "$(json_get "$w" totals.handshakes_per_s)" 475 525
 assert_eq "requests on reused connections (churn: none)" "$(json_get "$w" totals.reused_requests)" 0
-assert_eq "closed first by the client, every connection" "$(json_get "$w" totals.closed_by_client)" "$(json_get "$w" totals.connections)"
+# Who closed first: the client, always. A connection still open when the window ended has no close in
+# the capture (a handful at 500/s), so: none by the server, and all but those few by the client.
+assert_eq "closed first by the server" "$(json_get "$w" totals.closed_by_server)" 0
+n=$(json_get "$w" totals.connections)
+assert_between "closed first by the client (of $n, some still open as the window ended)" \
+  "$(json_get "$w" totals.closed_by_client)" $((n - 5)) "$n"
 assert_eq "path" "$(json_get "$dir/churn.path.json" path)" veth
 "$ROOT/build/bin/churn-pcap" annotate "$dir/churn.excerpt.pcap" --flow 0 > "$dir/annotate.txt" || fail "annotate failed"
 grep -q "SYN: the client asks" "$dir/annotate.txt" || fail "excerpt does not start with the client's SYN: $(head -5 "$dir/annotate.txt")"
