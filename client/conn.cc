@@ -66,7 +66,7 @@ void Conn::on_connected() {
     if (load_.options().nodelay) {
         // Nagle would hold a small request that follows an unacknowledged one (the write-write-read
         // stall, 40 ms here); a load generator must never add that on its own side.
-        set_nodelay(fd_, true);
+        if (int err = set_nodelay(fd_, true)) load_.count_errno(err);
     }
     if (has_request_) {
         send_request();
@@ -230,7 +230,8 @@ void Conn::close_socket() {
     // forget() before close(): the reactor bumps this fd's generation, so an event for it later in
     // the same epoll batch is dropped, not delivered to whoever gets the fd number next.
     reactor_.forget(fd_);
-    close_fd(fd_);
+    // close() can report a pending error (or EBADF: a bookkeeping bug); count it like any other errno.
+    if (int err = close_fd(fd_)) load_.count_errno(err);
     fd_ = -1;
     state_ = State::Closed;
     deadline_us_ = 0;

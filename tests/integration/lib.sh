@@ -124,17 +124,21 @@ ns_sysctl() { ip netns exec "$1" sysctl -n "$2" | tr -s ' \t' ' '; }
 # ---- the programs ------------------------------------------------------------------------------------------
 # start_server ARGS...: churn-server on the server host, JSON to $LAB_TMP/server.json. Ready when it
 # prints "listening on" (not a probe connection: that would be one more TIME-WAIT in what we count).
+# wait_listening LOG PID WHAT: until churn-server's LOG says "listening on" (5 s at most, or until PID dies).
+wait_listening() {
+  local i
+  for i in $(seq 1 100); do
+    grep -q "listening on" "$1" 2>/dev/null && return 0
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.05
+  done
+  fail "$3 did not start listening within 5 s: $(head -c 300 "$1")"
+}
 start_server() {
   ip netns exec "$LAB_SRV" "$SERVER" --listen "$LAB_SRV_IP:$PORT" --json "$LAB_TMP/server.json" "$@" \
     > "$LAB_TMP/server.log" 2>&1 &
   SRV_PID=$!
-  local i
-  for i in $(seq 1 100); do
-    grep -q "listening on" "$LAB_TMP/server.log" 2>/dev/null && return 0
-    kill -0 "$SRV_PID" 2>/dev/null || break
-    sleep 0.05
-  done
-  fail "churn-server did not start listening within 5 s: $(head -c 300 "$LAB_TMP/server.log")"
+  wait_listening "$LAB_TMP/server.log" "$SRV_PID" churn-server
 }
 # stop_server: SIGTERM, which is when churn-server writes its JSON; bounded at 5 s.
 stop_server() {

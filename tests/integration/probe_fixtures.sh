@@ -28,13 +28,7 @@ start_named_server() {
   local name=$1; shift
   ip netns exec "$LAB_SRV" "$SERVER" --quiet "$@" > "$LAB_TMP/$name.log" 2>&1 &
   SRV_PIDS[$name]=$!
-  local i
-  for i in $(seq 1 100); do
-    grep -q "listening on" "$LAB_TMP/$name.log" 2>/dev/null && return 0
-    kill -0 "${SRV_PIDS[$name]}" 2>/dev/null || break
-    sleep 0.05
-  done
-  fail "churn-server $name did not start: $(head -c 300 "$LAB_TMP/$name.log")"
+  wait_listening "$LAB_TMP/$name.log" "${SRV_PIDS[$name]}" "churn-server $name"
 }
 
 # hold_conns NS ADDR PORT N [close]: one bash in NS opens N connections and keeps them (or closes them
