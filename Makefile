@@ -62,7 +62,9 @@ deps-pcap:  ; @lab/deps.sh pcap
 deps-fuzz:  ; @lab/deps.sh fuzz
 
 # ---- compile ----
-$(BUILD)/%.o: %.cc
+# deps-build is order-only: under `make -j` it must finish (apt-get on a fresh machine) before the first
+# compile starts, yet it never makes an object out of date.
+$(BUILD)/%.o: %.cc | deps-build
 	@mkdir -p $(dir $@)
 	$(CXX) $(CXXFLAGS) -c $< -o $@
 

@@ -11,6 +11,13 @@ declare -A GROUPS_=(
   [fuzz]="clang-14 libclang-rt-14-dev"
 )
 
+# Under `make -j` several groups can be checked at once; one dpkg at a time (dpkg has its own lock, but
+# a second apt-get fails on it at once instead of waiting). The check is repeated under the lock, so a
+# group that another job just installed is not installed twice.
+if [ -z "${CHURN_DEPS_LOCKED:-}" ] && command -v flock >/dev/null; then
+  exec env CHURN_DEPS_LOCKED=1 flock /tmp/churnlab-deps.lock "$0" "$@"
+fi
+
 missing=()
 for g in "$@"; do
   pkgs=${GROUPS_[$g]:-}
@@ -38,5 +45,5 @@ trap '[ $made_policy -eq 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no without a prompt.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections 2>/dev/null || true
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get -o DPkg::Lock::Timeout=600 update -qq
+apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
