@@ -40,6 +40,8 @@ ts=$(date -u +%Y%m%dT%H%M%SZ)
 dir=${CC_DIR:-results/cc-$ts}
 mkdir -p "$dir" || die "cannot create $dir"
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+source lab/meta.sh
+steal0=$(steal_sample)
 LOG=$dir/lab.log
 printf 'cc\tloss_pct\trtt_ms\trate_mbps\tqueue_pkts\tclient\tlink\n' > "$dir/runs.tsv"
 
@@ -84,13 +86,15 @@ one_run() {
   cp "$LINK_LOG" "$dir/$name.link.log" 2>/dev/null
   lab_down 2>> "$LOG"
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cc" "$loss" "$CC_RTT" "$CC_RATE" "$CC_QUEUE" "$name.client.json" "$name.link.json" >> "$dir/runs.tsv"
-  local lost="n/a" g
+  local lost="n/a" steal="n/a" g
   g=$(link_json_get "$dir/$name.client.json" goodput_mbps)
-  [ "$LINK_MODE_USED" = churn-link ] &&
+  if [ "$LINK_MODE_USED" = churn-link ]; then
     lost=$(awk -v l="$(link_json_get "$LINK_JSON" ab.dropped_loss)" -v i="$(link_json_get "$LINK_JSON" ab.packets_in)" \
       'BEGIN { printf "%.2f %%", i ? 100 * l / i : 0 }')
-  printf 'cc: run %d/%d: %-6s at %s %% loss: goodput %.1f Mbit/s, %s retransmits, link dropped %s\n' "$n" "$total" "$cc" "$loss" \
-    "$g" "$(link_json_get "$dir/$name.client.json" retrans)" "$lost" >&2
+    steal=$(awk -v s="$(link_json_get "$LINK_JSON" host.steal_pct)" 'BEGIN { printf "%.1f %%", s }')
+  fi
+  printf 'cc: run %d/%d: %-6s at %s %% loss: goodput %.1f Mbit/s, %s retransmits, link dropped %s, host steal %s\n' "$n" "$total" "$cc" "$loss" \
+    "$g" "$(link_json_get "$dir/$name.client.json" retrans)" "$lost" "$steal" >&2
 }
 
 for loss in $losses; do
@@ -98,7 +102,6 @@ for loss in $losses; do
 done
 
 # ---- meta.json: enough to reproduce the run and to say where it ran ----
-source lab/meta.sh
 cat > "$dir/meta.json" <<EOF
 {
   "command": $(json_str "make run-cc CC_RATE=$CC_RATE CC_RTT=$CC_RTT CC_LOSS=$CC_LOSS CC_QUEUE=$CC_QUEUE CC_SECONDS=$CC_SECONDS CC_SEED=$CC_SEED CC_ALGOS=\"$CC_ALGOS\""),
@@ -106,6 +109,7 @@ cat > "$dir/meta.json" <<EOF
             "CC_SEED": $CC_SEED, "CC_ALGOS": $(json_str "$CC_ALGOS")},
   "link_mode": $(json_str "$LINK_MODE_USED"),
   "tcp_available_congestion_control": $(json_str "$AVAIL"),
+$(meta_steal "$steal0")
 $(meta_where "$started")
 }
 EOF

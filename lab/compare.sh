@@ -24,6 +24,8 @@ ts=$(date -u +%Y%m%dT%H%M%SZ)
 dir=results/$ts
 mkdir -p "$dir" || exit 1
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+source lab/meta.sh
+steal0=$(steal_sample)
 
 # Each scenario runs as its own process with its own lab and trap. We run it in the background and
 # `wait`, so a Ctrl-C or SIGTERM reaches our trap at once, and we pass it on; the scenario's trap then
@@ -41,7 +43,6 @@ for s in churn pooled; do
 done
 
 # ---- meta.json: enough to reproduce the run and to say where it ran ----
-source lab/meta.sh
 cmd="make compare RATE=$RATE DURATION=$DURATION CONNS=$CONNS SIZE=$SIZE WARMUP=$WARMUP"
 [ "$CLOSE" = client ] || cmd+=" CLOSE=$CLOSE"
 [ "$PORT" = 8080 ] || cmd+=" PORT=$PORT"
@@ -52,6 +53,13 @@ for v in PORT_RANGE TW_REUSE TW_REUSE_DELAY FIN_TIMEOUT MAX_TW_BUCKETS CC SOMAXC
   cmd+=" $v=\"${!v}\""
   overrides+="${overrides:+, }$(json_str "$v"): $(json_str "${!v}")"
 done
+# Over an emulated path, each scenario's churn-link measured the host's steal over its own run too.
+link_steal=""
+for s in churn pooled; do
+  [ -s "$dir/$s.link.json" ] || continue
+  v=$(grep -A3 '"host"' "$dir/$s.link.json" | grep -o '"steal_pct": [0-9.e+-]*' | grep -o '[0-9.e+-]*$')
+  [ -n "$v" ] && link_steal+="${link_steal:+, }\"$s\": $v"
+done
 cat > "$dir/meta.json" <<EOF
 {
   "command": $(json_str "$cmd"),
@@ -59,6 +67,8 @@ cat > "$dir/meta.json" <<EOF
   "knobs": {"RATE": $RATE, "DURATION": $DURATION, "CONNS": $CONNS, "SIZE": $SIZE, "WARMUP": $WARMUP, "RTT": "$RTT",
             "CLOSE": $(json_str "$CLOSE"), "PORT": $PORT},
   "sysctl_overrides": {$overrides},
+$(meta_steal "$steal0")
+  "link_steal_pct": {$link_steal},
 $(meta_where "$started")
 }
 EOF

@@ -23,14 +23,17 @@
 #   link_bdp_pkts MBIT RTT_MS   one bandwidth-delay product in 1500-byte packets (e.g. 100 50 -> 417)
 #   link_one_way_ms RTT         half an RTT given as 2ms, 500us, 0.5s or a bare number of ms (make's RTT=2ms)
 #   link_json_get FILE KEY.PATH a value from churn-link's JSON (ab.dropped_loss), without jq
+#   link_kernel_drops           (churn-link mode, while up) what the kernels dropped around the link, as
+#                               "key value" lines: see _link_kernel_sample; link_down writes the run's
+#                               totals to $LINK_KERNEL_JSON
 # After link_up:
 #   LINK_MODE  LINK_RTT_MS (delay-ab + delay-ba)  LINK_DEV_CLI LINK_DEV_SRV (capture here: DLT_RAW on TUN)
-#   LINK_PID (churn-link)  LINK_JSON  LINK_LOG  LINK_DIR
+#   LINK_PID (churn-link)  LINK_JSON  LINK_LOG  LINK_DIR  LINK_KERNEL_JSON (written by link_down)
 # Knobs: LINK_MODE=churn-link|netem (force), LINK_BIN, LINK_DURATION (default 600 s: every run stops by
 # itself even if nobody calls link_down), LINK_DIR (log and JSON; default a lab_tmpdir, removed by
 # lab_down), LINK_JSON_OUT (where churn-link writes its JSON; default $LINK_DIR/link.json), LINK_TC (default tc;
 # LINK_TC="echo tc" prints the netem commands instead of running them, to review them on a kernel that
-# has no netem).
+# has no netem), LINK_TXQUEUELEN (default 10000: the TUN devices' queue, see _link_up_tun).
 
 LINK_BIN=${LINK_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/bin/churn-link}
 LINK_PID=""
@@ -97,6 +100,7 @@ link_up() {
     LINK_DIR=$LAB_TMP LAB_TMP=$saved
   fi
   LINK_JSON=${LINK_JSON_OUT:-$LINK_DIR/link.json}
+  LINK_KERNEL_JSON=${LINK_JSON%.json}.kernel.json
   LINK_LOG=$LINK_DIR/link.log
   local dab dba
   dab=$(_link_knob delay ab 0 "$@") dba=$(_link_knob delay ba 0 "$@")
@@ -140,10 +144,16 @@ _link_up_tun() {
     # no experiment sent, each taking a loss draw and shifting which packets a given seed drops.
     # Per-device sysctl inside the lab namespace; the host's are untouched.
     ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1" > /dev/null &&
-    ip -n "$ns" link set dev "$dev" mtu 1500 &&
+    # txqueuelen is the TUN driver's own ring of packets waiting for churn-link's read() (tun_net_xmit;
+    # a change resizes it). The default, 500, is 20 ms of 25 000 packets/s: one stall of the link (a
+    # stolen vCPU, ~10 % on these VMs) and the kernel drops the rest (the device's tx_dropped). Those
+    # drops never reach the link, so they take no loss draw and shift which packets a seed drops. 10 000
+    # rides out a 400 ms stall at that rate; the memory is only used while packets wait.
+    ip -n "$ns" link set dev "$dev" mtu 1500 txqueuelen "${LINK_TXQUEUELEN:-10000}" &&
     ip -n "$ns" addr add "$me" peer "$peer" dev "$dev" &&
     ip -n "$ns" link set dev "$dev" up || { link_log "configuring $dev in $ns failed"; _link_stop; return 1; }
   done
+  _LINK_KERNEL0=$(link_kernel_drops)
   link_log "churn-link (pid $LINK_PID; this kernel has no sch_netem): $(grep -h '^churn-link: A->B' "$LINK_LOG" | cut -d' ' -f3-) client->server; $(grep -h '^churn-link: B->A' "$LINK_LOG" | cut -d' ' -f3-) server->client"
 }
 
@@ -196,10 +206,55 @@ link_down() {
     tc -n "$LAB_SRV" qdisc del dev "$LINK_DEV_SRV" root 2>/dev/null
     return 0
   fi
+  # Before the stop: the TUN devices, and their counters, die with churn-link.
+  _link_kernel_json "$_LINK_KERNEL0" "$(link_kernel_drops)" > "$LINK_KERNEL_JSON"
   _link_stop
   # The devices die with churn-link's fds; say so if one is still there (it would mean another holder).
   if ip -n "$LAB_CLI" link show "$LINK_DEV_CLI" > /dev/null 2>&1; then link_log "$LINK_DEV_CLI still exists after churn-link exited"; fi
   link_log "$(grep -h '^churn-link: A->B [0-9]' "$LINK_LOG" | head -1)"
+}
+
+# Where a packet can vanish around churn-link without the link seeing it, per host (cli = A, srv = B):
+#   dev.tx_dropped       the stack sent it to the TUN device, whose ring (txqueuelen) was full: the
+#                        link never read it (tun_net_xmit)
+#   dev.rx_dropped       the link wrote it, the stack could not take it (the per-CPU backlog,
+#                        netdev_max_backlog, was full)
+#   qdisc.dropped        the device's qdisc (if any) refused it before the driver
+#   udp.RcvbufErrors     delivered to a UDP socket whose receive buffer was full
+#   udp.SndbufErrors     a UDP send() the stack could not queue (ENOBUFS)
+#   udp.NoPorts          delivered after the receiving socket was closed (a late packet)
+#   udp.InErrors         every UDP datagram received and dropped (includes RcvbufErrors)
+# Namespace-wide counters (udp.*) include every socket's traffic: the caller knows what else ran.
+# One "host.key value" line each. The devices are churn-link's, so only while it runs.
+link_kernel_drops() {
+  local side ns dev
+  for side in cli srv; do
+    if [ $side = cli ]; then ns=$LAB_CLI dev=$LINK_DEV_CLI; else ns=$LAB_SRV dev=$LINK_DEV_SRV; fi
+    # `ip netns exec` mounts the namespace's own /sys, so /sys/class/net shows its devices.
+    ip netns exec "$ns" sh -c "for c in tx_dropped rx_dropped tx_packets rx_packets; do
+        printf '$side.dev.%s %s
+' \$c \$(cat /sys/class/net/$dev/statistics/\$c 2>/dev/null || echo 0); done"
+    ip -n "$ns" -s qdisc show dev "$dev" 2>/dev/null |
+      awk -v s=$side '/dropped/ { for (i = 1; i < NF; i++) if ($i == "dropped") { sub(",", "", $(i + 1)); d += $(i + 1) } }
+                     END { print s ".qdisc.dropped " d + 0 }'
+    ip netns exec "$ns" awk -v s=$side '$1 == "Udp:" { if (!h) { for (i = 2; i <= NF; i++) k[i] = $i; h = 1 }
+        else for (i = 2; i <= NF; i++) if (k[i] ~ /^(RcvbufErrors|SndbufErrors|NoPorts|InErrors|InDatagrams|OutDatagrams)$/) print s ".udp." k[i], $i }' /proc/net/snmp
+  done
+}
+# _link_kernel_json BEFORE AFTER: the differences as nested JSON {"cli": {"dev": {...}, ...}, "srv": ...}.
+# The devices are new with each churn-link, so "before" for dev.* is the configuration's few packets.
+_link_kernel_json() {
+  awk 'NR == FNR { a[$1] = $2; next } { v[$1] = $2 - a[$1]; order[++n] = $1 }
+    END {
+      printf "{"
+      for (i = 1; i <= n; i++) {
+        split(order[i], p, ".")
+        if (p[1] != host) { printf "%s\"%s\": {", host == "" ? "" : "}}, ", p[1]; host = p[1]; grp = "" }
+        if (p[2] != grp) { printf "%s\"%s\": {", grp == "" ? "" : "}, ", p[2]; grp = p[2]; first = 1 }
+        printf "%s\"%s\": %d", first ? "" : ", ", p[3], v[order[i]]; first = 0
+      }
+      print (n ? "}}" : "") "}"
+    }' <(echo "$1") <(echo "$2")
 }
 
 # link_json_get FILE KEY.PATH: a scalar from a JSON file (objects nest with dots). A tokenizer in awk, as

@@ -22,3 +22,15 @@ meta_where() {
   printf '  "kernel": %s,\n  "hostname": %s,\n  "nproc": %s,\n  "date": %s,\n  "git_commit": %s\n' \
     "$(json_str "$(uname -r)")" "$(json_str "$(hostname)")" "$(nproc)" "$(json_str "$1")" "$(json_str "$commit")"
 }
+
+# The host's steal time (a shared VM: the hypervisor runs other guests on our CPUs; /proc/stat's 8th cpu
+# value, in ticks summed over CPUs). Every timing figure of a run is to be read beside it.
+# steal_sample: "steal total" ticks now. meta_steal SAMPLE: a meta.json field (with its trailing comma)
+# saying how much of all CPU time since SAMPLE was stolen.
+steal_sample() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t; exit }' /proc/stat; }
+meta_steal() {
+  local now
+  now=$(steal_sample)
+  awk -v a="$1" -v b="$now" 'BEGIN { split(a, x, " "); split(b, y, " "); s = y[1] - x[1]; t = y[2] - x[2]
+    printf "  \"host_steal\": {\"ticks\": %d, \"of_ticks\": %d, \"pct\": %.2f},\n", s, t, (t > 0 ? 100 * s / t : 0) }'
+}

@@ -175,8 +175,19 @@ private:
     void maybe_finish() {
         if (pings_done_ && stream_done_ && !finishing_) {
             finishing_ = true;
-            r_.after(static_cast<uint64_t>(o_.settle_ms * 1000), [this] { r_.stop(); });
+            r_.after(static_cast<uint64_t>(o_.settle_ms * 1000), [this] { settle_done(); });
         }
+    }
+    // No late-packet policy of our own: a datagram that arrives after we close would be counted lost by
+    // us and "delivered" by the link (the kernel's Udp NoPorts is where it would show). So while datagrams
+    // are still arriving (the link was stalled and is catching up), keep listening, 100 ms at a time, up
+    // to 10 s more.
+    void settle_done() {
+        if (mono_ns() - last_rx_mono_ns_ < 100'000'000 && ++settle_extensions_ < 100) {
+            r_.after(100'000, [this] { settle_done(); });
+            return;
+        }
+        r_.stop();
     }
 
     // Receive until EAGAIN (edge-triggered); `fn` gets each datagram that carries our magic, with its kernel
@@ -209,6 +220,7 @@ private:
                 }
             }
             if (!rx_ns) rx_ns = real_ns();
+            last_rx_mono_ns_ = mono_ns();
             Probe p;
             if (static_cast<size_t>(n) < sizeof p) continue;
             std::memcpy(&p, buf, sizeof p);
@@ -220,6 +232,7 @@ private:
         drain(echo_fd_, [this](Probe p, char* buf, size_t n, const sockaddr_in& from, uint64_t rx_ns) {
             // TWAMP-style: tell the pinger how long we held the probe, so that our own scheduling delay
             // (this process also runs the sink) is not counted as RTT.
+            ++echoed_;
             p.dwell_ns = real_ns() - rx_ns;
             std::memcpy(buf, &p, sizeof p);
             if (::sendto(echo_fd_, buf, n, 0, reinterpret_cast<const sockaddr*>(&from), sizeof from) < 0) ++echo_errors_;
@@ -255,6 +268,7 @@ private:
     OnReadable h_[3];
     TimerId ping_timer_ = 0;
     bool pings_done_ = false, stream_done_ = false, finishing_ = false;
+    uint64_t last_rx_mono_ns_ = 0, settle_extensions_ = 0, echoed_ = 0;
     uint64_t ping_sent_ = 0, ping_send_errors_ = 0, echo_errors_ = 0;
     std::vector<double> rtt_us_, rtt_app_us_;  // link RTT (kernel stamps, dwell removed); as the app sees it
     uint64_t t0_ns_ = 0, first_tx_ns_ = 0, last_tx_ns_ = 0;
@@ -277,7 +291,7 @@ nlohmann::ordered_json Measurement::report() {
     uint64_t rtt_n = rtt_us_.size(), owd_n = owd_us_.size();
     return {
         {"rtt",
-         {{"sent", ping_sent_}, {"received", rtt_n}, {"size", o_.ping_size},
+         {{"sent", ping_sent_}, {"echoed", echoed_}, {"received", rtt_n}, {"size", o_.ping_size},
           {"min_us", percentile(rtt_us_, 0)}, {"p10_us", percentile(rtt_us_, 10)},
           {"median_us", percentile(rtt_us_, 50)}, {"p90_us", percentile(rtt_us_, 90)},
           {"max_us", percentile(rtt_us_, 100)},
@@ -288,6 +302,7 @@ nlohmann::ordered_json Measurement::report() {
           {"lost", stream_sent_ - received_},
           {"loss_pct", stream_sent_ ? 100.0 * (stream_sent_ - received_) / stream_sent_ : 0},
           {"reordered", reordered_}, {"duplicates", duplicates_}, {"send_eagain", send_eagain_},
+          {"settle_extensions", settle_extensions_},
           {"owd_samples", owd_n}, {"owd_min_us", percentile(owd_us_, 0)}, {"owd_p1_us", percentile(owd_us_, 1)},
           {"owd_median_us", percentile(owd_us_, 50)}, {"owd_p99_us", percentile(owd_us_, 99)},
           {"owd_max_us", percentile(owd_us_, 100)}}},

@@ -96,7 +96,7 @@ int parse_link_cli(int argc, const char* const* argv, LinkOptions& opt, std::ost
                  "--delay.\nPrints 'ready' on stdout once both devices exist; stops after --duration or on "
                  "SIGINT/SIGTERM."};
     app.name("churn-link");
-    std::string seed = "1", duration = "600", rt = "10";
+    std::string seed = "1", duration = "600", rt = "10", cpu = "none", spin = "100";
     Knob delay, loss, rate, qpkts, qbytes;
     app.add_option("--ns-a", opt.ns_a, "namespace of end A (name in /run/netns, or a path)")->required()->type_name("NS");
     app.add_option("--ns-b", opt.ns_b, "namespace of end B")->required()->type_name("NS");
@@ -111,6 +111,12 @@ int parse_link_cli(int argc, const char* const* argv, LinkOptions& opt, std::ost
     app.add_option("--duration", duration, "stop after this many seconds (default 600)")->type_name("S");
     app.add_option("--rt-priority", rt, "SCHED_FIFO priority, so the link runs the moment a packet is due "
                                         "(default 10; 0 = normal scheduling)")->type_name("0-99");
+    app.add_option("--cpu", cpu, "pin the link to this CPU (default none: the kernel may move it to whichever "
+                                 "CPU is free, which is what helps when the hypervisor stalls one)")->type_name("N|none");
+    app.add_option("--spin-max-us", spin, "busy-wait at most this long before a release is due (default 100; "
+                                          "0 = sleep to the due time)")->type_name("US");
+    bool no_mlock = false;
+    app.add_flag("--no-mlock", no_mlock, "do not lock the link's memory (mlockall)");
     app.add_option("--json", opt.json_path, "write configuration and counters to FILE at exit")->type_name("FILE");
     app.add_flag("-q,--quiet", opt.quiet, "no summary line at exit");
 
@@ -150,6 +156,14 @@ int parse_link_cli(int argc, const char* const* argv, LinkOptions& opt, std::ost
         uint64_t prio = to_count("--rt-priority", rt, 0);
         if (prio > 99) throw BadValue{"--rt-priority: must be between 0 and 99, got " + rt};
         opt.rt_priority = static_cast<int>(prio);
+        if (cpu != "none") {
+            uint64_t c = to_count("--cpu", cpu, 0);
+            if (c > 1023) throw BadValue{"--cpu: must be a CPU number below 1024 or 'none', got " + cpu};
+            opt.cpu = static_cast<int>(c);
+        }
+        opt.spin_max_us = to_count("--spin-max-us", spin, 0);
+        if (opt.spin_max_us > 10'000) throw BadValue{"--spin-max-us: must be <= 10000 us, got " + spin};
+        opt.mlock = !no_mlock;
         if (app.count("--json") && opt.json_path.empty()) throw BadValue{"--json: needs a file name"};
     } catch (const BadValue& e) {
         err << "churn-link: " << e.message << "\n";

@@ -16,6 +16,9 @@ struct LinkOptions {
     uint64_t seed = 1;
     double duration_s = 600;                // every run stops by itself; > 0
     int rt_priority = 10;                   // SCHED_FIFO priority (1-99); 0 = normal scheduling
+    int cpu = -1;                           // pin to this CPU (sched_setaffinity); -1 = let the kernel choose
+    bool mlock = true;                      // mlockall: no page fault in the packet path
+    uint64_t spin_max_us = 100;             // busy-wait at most this long before a due time; 0 = never
     std::string json_path;
     bool quiet = false;
 };

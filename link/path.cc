@@ -39,11 +39,11 @@ bool Bottleneck::enqueue(uint64_t now_ns, uint64_t len, uint64_t& depart_ns) {
 }
 
 Verdict PathModel::arrive(uint64_t now_ns, uint64_t len) {
-    ++stats_.packets_in;
+    uint64_t n = stats_.packets_in++;  // this packet's index in its direction, 0-based
     stats_.bytes_in += len;
-    // 1. Loss first, and a draw for every packet: the k-th packet always meets the k-th draw, whatever the
-    //    queue did to the packets before it. That is what makes "same seed, same drops" hold.
-    if (loss_.drop()) {
+    // 1. Loss first, keyed by the index: packet n meets draw n whatever the queue did to the packets before
+    //    it and whenever it arrives. That is what makes "same seed, same drops" hold.
+    if (loss_.drop(n)) {
         ++stats_.dropped_loss;
         return {Fate::Lost, 0, 0};
     }
@@ -57,6 +57,17 @@ Verdict PathModel::arrive(uint64_t now_ns, uint64_t len) {
     stats_.max_backlog_bytes = bottleneck_.max_backlog_bytes();
     // 4. Propagation.
     return {Fate::Deliver, depart, depart + cfg_.delay_ns};
+}
+
+Fate PathModel::refuse(uint64_t len) {
+    uint64_t n = stats_.packets_in++;
+    stats_.bytes_in += len;
+    if (loss_.drop(n)) {
+        ++stats_.dropped_loss;
+        return Fate::Lost;
+    }
+    ++stats_.dropped_no_buffer;
+    return Fate::NoBuffer;
 }
 
 }  // namespace churn

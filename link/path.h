@@ -4,7 +4,8 @@
 // The model, in the order a packet meets it (the same order netem + tbf would apply on a real router
 // port, and the order the counters are named after):
 //
-//   arrival ──> 1. LOSS: one PRNG draw per packet; i.i.d., so a dropped packet never occupies the queue.
+//   arrival ──> 1. LOSS: the n-th packet of a direction meets draw n (prng.h: a function of the seed and n
+//                  only); i.i.d., so a dropped packet never occupies the queue.
 //           ──> 2. DROP-TAIL QUEUE at the bottleneck: the backlog is every packet that has arrived and not
 //                  yet finished serialization (the one on the wire included). If adding this packet would
 //                  exceed --queue-pkts or --queue-bytes, it is dropped here.
@@ -42,6 +43,8 @@ struct DirectionStats {
     uint64_t dropped_queue = 0;                            // 2. drop-tail overflow
     uint64_t dropped_no_buffer = 0;                        // the packet pool was at its cap (should stay 0)
     uint64_t write_errors = 0;                             // write() to the exit device failed
+    // Every packet read ends in exactly one of: delivered, dropped_loss, dropped_queue, dropped_no_buffer,
+    // write_errors, undelivered_at_exit. So packets_in is their sum (run.cc checks it at exit).
     uint64_t undelivered_at_exit = 0;                      // still in the queue or delay line at stop
     uint64_t max_backlog_packets = 0, max_backlog_bytes = 0;
 };
@@ -78,7 +81,7 @@ private:
     uint64_t max_pkts_ = 0, max_bytes_ = 0;
 };
 
-enum class Fate { Lost, QueueFull, Deliver };
+enum class Fate { Lost, QueueFull, NoBuffer, Deliver };
 
 struct Verdict {
     Fate fate;
@@ -92,6 +95,9 @@ public:
     PathModel(const DirectionConfig& cfg, LossDraw loss) : cfg_(cfg), loss_(loss), bottleneck_(cfg) {}
 
     Verdict arrive(uint64_t now_ns, uint64_t len);
+    // A packet the runtime had no buffer for (read into scratch, cannot be held). It still takes its loss
+    // draw, so packet n keeps its verdict: counted as a loss if the seed says so, else as no_buffer.
+    Fate refuse(uint64_t len);
 
     const DirectionConfig& config() const { return cfg_; }
     const Bottleneck& bottleneck() const { return bottleneck_; }

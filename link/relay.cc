@@ -34,11 +34,10 @@ void Direction::on_events(uint32_t) {
         // device's queue before we got to it.
         uint64_t now_ns = mono_ns();
         if (slot == PacketPool::kNone) {
-            // Pool at its cap: the packet is read (so the device's queue keeps moving) and dropped, without
-            // a PRNG draw. Counted separately; it means --queue/--delay are larger than the pool allows.
-            ++model_.stats().packets_in;
-            model_.stats().bytes_in += r.bytes;
-            ++model_.stats().dropped_no_buffer;
+            // Pool at its cap: the packet is read (so the device's queue keeps moving) and dropped. It still
+            // takes its loss draw (refuse), so the packets after it keep theirs. Counted apart; it means
+            // --queue/--delay are larger than the pool allows.
+            model_.refuse(r.bytes);
             continue;
         }
         Verdict v = model_.arrive(now_ns, r.bytes);
@@ -84,12 +83,15 @@ void Direction::deliver(const InFlight& p, uint64_t now_ns) {
     ++rel_.released;
     rel_.late_sum_ns += late;
     rel_.late_max_ns = std::max(rel_.late_max_ns, late);
+    rel_.late_us.record((late + 500) / 1000);
     if (late > 50'000) ++rel_.late_over_50us;
+    if (late > 1'000'000) ++rel_.late_over_1ms;
     pool_.give(p.slot);
 }
 
 uint64_t Direction::advance_ns() const {
-    return std::min<uint64_t>(static_cast<uint64_t>(wake_late_ns_) + kMarginNs, kMaxAdvanceNs);
+    if (max_spin_ns_ == 0) return 0;  // no busy-wait: sleep until the due time itself
+    return std::min<uint64_t>(static_cast<uint64_t>(wake_late_ns_) + kMarginNs, max_spin_ns_);
 }
 
 void Direction::arm() {

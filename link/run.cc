@@ -1,6 +1,7 @@
 // run.cc: `churn-link [run] ...`, the link itself: options, the two TUN devices, the reactor, the report.
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "link/options.h"
 #include "loop/netns.h"
 #include "link/relay.h"
+#include "link/steal.h"
 #include "link/tun.h"
 #include "loop/clock.h"
 #include "loop/reactor.h"
@@ -50,11 +52,21 @@ nlohmann::ordered_json direction_json(const Direction& d) {
         {"undelivered_at_exit", s.undelivered_at_exit},
         {"max_backlog_packets", s.max_backlog_packets},
         {"max_backlog_bytes", s.max_backlog_bytes},
-        // How exactly packets left at their due time (relay.h, "Timer advance").
+        // Every packet read has exactly one fate; a packet with none would be a bug in the link itself.
+        {"unaccounted", static_cast<int64_t>(s.packets_in) -
+                            static_cast<int64_t>(s.delivered_packets + s.dropped_loss + s.dropped_queue +
+                                                 s.dropped_no_buffer + s.write_errors + s.undelivered_at_exit)},
+        // How exactly packets left at their due time (relay.h, "Timer advance"): the distribution, since
+        // on a shared host the mean mixes "all a little late" with "a few very late".
         {"release",
-         {{"late_mean_us", r.released ? r.late_sum_ns / 1e3 / r.released : 0.0},
+         {{"released", r.released},
+          {"late_mean_us", r.released ? r.late_sum_ns / 1e3 / r.released : 0.0},
+          {"late_p50_us", r.late_us.percentile(50)},
+          {"late_p99_us", r.late_us.percentile(99)},
+          {"late_p999_us", r.late_us.percentile(99.9)},
           {"late_max_us", r.late_max_ns / 1e3},
           {"late_over_50us", r.late_over_50us},
+          {"late_over_1ms", r.late_over_1ms},
           {"timer_advance_us", r.advance_us},
           {"spin_ms", r.spin_ns / 1e6}}},
     };
@@ -117,11 +129,33 @@ int link_main(int argc, const char* const* argv) {
         }
     }
 
+    std::string cpu = "any";
+    if (opt.cpu >= 0) {
+        // A CPU of its own: no migration between wakeups (caches and the timer stay on one CPU). The cost,
+        // measured on these VMs (/work/notes/link-timing.md): when the hypervisor stalls that vCPU, a
+        // pinned link cannot run on the other one, so it is off by default.
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(opt.cpu, &set);
+        if (::sched_setaffinity(0, sizeof set, &set) == 0) cpu = std::to_string(opt.cpu);
+        else std::fprintf(stderr, "churn-link: %s; running on any CPU\n",
+                          sys_message("sched_setaffinity", "cpu " + std::to_string(opt.cpu), errno).c_str());
+    }
+    bool locked = false;
+    if (opt.mlock) {
+        // Locked memory: a page fault in the packet path (a pool chunk touched for the first time, a stack
+        // page, a page the kernel reclaimed under a neighbour's compile) costs microseconds to
+        // milliseconds, paid by whichever packet is due next. MCL_FUTURE covers the pool's later chunks.
+        if (::mlockall(MCL_CURRENT | MCL_FUTURE) == 0) locked = true;
+        else std::fprintf(stderr, "churn-link: %s; memory not locked\n", sys_message("mlockall", "MCL_CURRENT|MCL_FUTURE", errno).c_str());
+    }
+
     PacketPool pool(kMaxSlots);
-    LossDraw loss_ab(opt.seed, opt.ab.loss_pct);
-    LossDraw loss_ba = LossDraw(opt.seed, opt.ba.loss_pct).jump();
-    Direction ab("A->B", reactor, pool, a.fd, b.fd, PathModel(opt.ab, loss_ab));
-    Direction ba("B->A", reactor, pool, b.fd, a.fd, PathModel(opt.ba, loss_ba));
+    // Stream 0 for A->B, 1 for B->A: each direction its own keyed sequence of draws (prng.h).
+    LossDraw loss_ab(opt.seed, opt.ab.loss_pct, 0), loss_ba(opt.seed, opt.ba.loss_pct, 1);
+    uint64_t spin_ns = opt.spin_max_us * 1000;
+    Direction ab("A->B", reactor, pool, a.fd, b.fd, PathModel(opt.ab, loss_ab), spin_ns);
+    Direction ba("B->A", reactor, pool, b.fd, a.fd, PathModel(opt.ba, loss_ba), spin_ns);
     reactor.watch(a.fd, EPOLLIN, &ab);
     reactor.watch(b.fd, EPOLLIN, &ba);
     reactor.after(static_cast<uint64_t>(opt.duration_s * 1e6), [&] { reactor.stop(); });
@@ -134,7 +168,9 @@ int link_main(int argc, const char* const* argv) {
     std::fflush(stdout);
 
     uint64_t t0 = mono_us();
+    CpuTicks ticks0 = read_cpu_ticks();
     reactor.run();
+    StealWindow steal = steal_between(ticks0, read_cpu_ticks());
     double elapsed = (mono_us() - t0) / 1e6;
     ab.finish();
     ba.finish();
@@ -145,7 +181,7 @@ int link_main(int argc, const char* const* argv) {
         std::printf("churn-link: ");
         print_summary(ab, "; ");
         print_summary(ba, "; ");
-        std::printf("%.2f s, stopped by %s\n", elapsed, stopped_by.c_str());
+        std::printf("%.2f s, host steal %.1f %%, stopped by %s\n", elapsed, steal.pct(), stopped_by.c_str());
         std::fflush(stdout);
     }
     // Our own CPU time: the evidence that the link is not the bottleneck is that it had CPU to spare.
@@ -164,6 +200,12 @@ int link_main(int argc, const char* const* argv) {
             {"elapsed_s", elapsed},
             {"stopped_by", stopped_by},
             {"scheduling", sched},
+            {"cpu", cpu},
+            {"mlock", locked},
+            {"spin_max_us", opt.spin_max_us},
+            // The host's steal over the run (steal.h): read every timing figure beside it.
+            {"host", {{"steal_ticks", steal.steal_ticks}, {"total_ticks", steal.total_ticks},
+                      {"steal_pct", steal.pct()}, {"ncpu", ::sysconf(_SC_NPROCESSORS_ONLN)}}},
             {"cpu_s", cpu_s},
             {"cpu_pct", elapsed > 0 ? 100.0 * cpu_s / elapsed : 0.0},
             {"pool_slots", pool.allocated()},

@@ -124,6 +124,7 @@ void apply_link_json(CcRun& run, const std::string& text, const std::string& nam
     double in = num(ab, "packets_in", name + ": ab");
     run.link_loss_pct = in > 0 ? 100 * num(ab, "dropped_loss", name + ": ab") / in : 0;
     run.queue_drops = static_cast<long>(num(ab, "dropped_queue", name + ": ab"));
+    if (j.contains("host")) run.steal_pct = num(need(j, "host", name), "steal_pct", name + ": host");
 }
 
 std::vector<CcCheck> cc_checks(const std::vector<CcRun>& runs) {
@@ -199,7 +200,8 @@ std::string cc_json(const CcReport& rep) {
                         {"queue_pkts", r.queue_pkts}, {"goodput_mbps", r.goodput_mbps}, {"retrans", r.retrans},
                         {"mathis_mbps", opt(r.mathis)}, {"mean_cwnd", r.mean_cwnd}, {"mean_ssthresh", r.mean_ssthresh},
                         {"mean_srtt_ms", r.mean_srtt_ms}, {"mss", r.mss}, {"link_loss_measured_pct", opt(r.link_loss_pct)},
-                        {"queue_drops", opt(r.queue_drops)}, {"ss_lines", r.ss_lines}});
+                        {"queue_drops", opt(r.queue_drops)}, {"host_steal_pct", opt(r.steal_pct)},
+                        {"ss_lines", r.ss_lines}});
     for (const CcCheck& c : rep.checks)
         checks.push_back({{"what", c.what}, {"measured", c.measured}, {"expected", c.expected}, {"met", c.met}});
     return ojson{{"runs", runs}, {"checks", checks}}.dump(2) + "\n";
@@ -222,6 +224,7 @@ CcReport parse_cc_json(const std::string& text, const std::string& name) {
         r.mean_srtt_ms = num(x, "mean_srtt_ms", at), r.mss = static_cast<long>(num(x, "mss", at));
         r.link_loss_pct = num_or_null(x, "link_loss_measured_pct", at);
         if (auto q = num_or_null(x, "queue_drops", at)) r.queue_drops = static_cast<long>(*q);
+        if (x.contains("host_steal_pct")) r.steal_pct = num_or_null(x, "host_steal_pct", at);  // absent before steal was reported
         r.ss_lines = strings(x, "ss_lines", at);
         rep.runs.push_back(std::move(r));
     }
@@ -231,8 +234,8 @@ CcReport parse_cc_json(const std::string& text, const std::string& name) {
 
 std::string render_cc_table(const CcReport& rep) {
     std::string md = "| cc | loss set | loss on the link | queue drops | goodput (Mbit/s) | of link rate | retransmits | "
-                     "mean cwnd (pkts) | mean ssthresh (pkts) | mean srtt (ms) | Mathis (Mbit/s) |\n"
-                     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+                     "mean cwnd (pkts) | mean ssthresh (pkts) | mean srtt (ms) | Mathis (Mbit/s) | host steal |\n"
+                     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
     for (const CcRun& r : rep.runs) {
         // Mathis models a loss-based sender; for BBR the column would be a prediction of nothing.
         std::string mathis = !r.mathis ? "— (no loss)" : is_bbr(r) ? "n/a (not loss-based)" : sig(*r.mathis);
@@ -240,13 +243,14 @@ std::string render_cc_table(const CcReport& rep) {
               " | " + (r.queue_drops ? std::to_string(*r.queue_drops) : "n/a") + " | " + sig(r.goodput_mbps) + " | " +
               format_sig(100 * r.goodput_mbps / r.rate_mbps, 3) + " %" + " | " + std::to_string(r.retrans) + " | " + sig(r.mean_cwnd) +
               " | " + (r.mean_ssthresh > 0 ? sig(r.mean_ssthresh) : "— (never set)") + " | " + sig(r.mean_srtt_ms) +
-              " | " + mathis + " |\n";
+              " | " + mathis + " | " + (r.steal_pct ? format_sig(*r.steal_pct, 2) + " %" : "n/a") + " |\n";
     }
     const CcRun& f = rep.runs.front();
     md += "\nPath: " + cfg(f.rate_mbps) + " Mbit/s, " + cfg(f.rtt_ms) + " ms RTT, a drop-tail queue of " +
           std::to_string(f.queue_pkts) + " packets, i.i.d. loss on the data direction (client → server) with the "
           "same seed for every run; MSS " + std::to_string(f.mss) + " bytes. Goodput is bytes acknowledged per second "
-          "over the whole run; \"loss on the link\" and \"queue drops\" are the emulator's own counters.\n";
+          "over the whole run; \"loss on the link\" and \"queue drops\" are the emulator's own counters; \"host steal\" is the "
+          "share of CPU time the hypervisor took during the run (/proc/stat), when the link and both stacks stood still.\n";
     return md;
 }
 

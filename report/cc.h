@@ -40,6 +40,9 @@ struct CcRun {
     // The link (link JSON); nullopt under netem.
     std::optional<double> link_loss_pct;
     std::optional<long> queue_drops;
+    // The host's steal time over the link's run (churn-link's host.steal_pct): a shared VM's hypervisor
+    // stalls the link and both stacks for that share of the time; read the goodput beside it.
+    std::optional<double> steal_pct;
 };
 
 struct CcCheck {
@@ -54,7 +57,8 @@ struct CcReport {
 
 // One client JSON (churn-client --mode bulk). ReportError names the file and the missing key.
 CcRun parse_bulk_json(const std::string& text, const std::string& name);
-// Fill link_loss_pct and queue_drops from one churn-link JSON (left empty for {"mode": "netem"}).
+// Fill link_loss_pct, queue_drops and steal_pct from one churn-link JSON (left empty for {"mode":
+// "netem"}; steal_pct also for a JSON from before churn-link reported it).
 void apply_link_json(CcRun& run, const std::string& text, const std::string& name);
 
 // The expectations, for each loss level > 0 that has the runs they need, plus the 0 % baseline:

@@ -118,6 +118,41 @@ TEST_CASE("link path: the k-th packet meets the k-th loss draw whatever the queu
     CHECK(tight.stats().dropped_loss == roomy.stats().dropped_loss);
 }
 
+TEST_CASE("link path: packet n's loss verdict is draw n, whatever the arrival times and refusals") {
+    // The same 10 000 packets through three paths with one seed: one arriving evenly, one in bursts
+    // with long stalls (a stolen CPU), one where every 13th packet had no buffer (refuse()). Each
+    // packet's "lost or not" is LossDraw::drop(n), in all three.
+    DirectionConfig c = cfg(5 * ms, 100'000'000, 0, 0, 3.0);
+    PathModel even = model(c, 5), bursty = model(c, 5), starved = model(c, 5);
+    LossDraw truth(5, 3.0);
+    uint64_t t = 0;
+    for (uint64_t n = 0; n < 10'000; ++n) {
+        t += n % 500 == 0 ? 30 * ms : 0;  // nothing for 30 ms, then 500 at the same instant
+        bool want = truth.drop(n);
+        REQUIRE((even.arrive(n * 10 * us, 1500).fate == Fate::Lost) == want);
+        REQUIRE((bursty.arrive(t, 1500).fate == Fate::Lost) == want);
+        Fate f = n % 13 == 0 ? starved.refuse(1500) : starved.arrive(n * 10 * us, 1500).fate;
+        REQUIRE((f == Fate::Lost) == want);
+        if (n % 13 == 0 && !want) REQUIRE(f == Fate::NoBuffer);
+    }
+    CHECK(even.stats().dropped_loss == bursty.stats().dropped_loss);
+    CHECK(even.stats().dropped_loss == starved.stats().dropped_loss);
+    CHECK(starved.stats().dropped_no_buffer > 700);
+}
+
+TEST_CASE("link path: every packet in has exactly one fate (in = deliver + loss + queue + no buffer)") {
+    PathModel m = model(cfg(1 * ms, 10'000'000, 20, 0, 2.0), 9);
+    uint64_t delivered = 0;
+    for (uint64_t n = 0; n < 20'000; ++n) {
+        Fate f = n % 97 == 0 ? m.refuse(1000) : m.arrive(n * 100, 1000).fate;  // 80 Mbit/s into 10: queue drops
+        delivered += f == Fate::Deliver;
+    }
+    const DirectionStats& s = m.stats();
+    CHECK(s.dropped_queue > 1000);
+    CHECK(s.dropped_loss > 100);
+    CHECK(s.packets_in == delivered + s.dropped_loss + s.dropped_queue + s.dropped_no_buffer);
+}
+
 TEST_CASE("link path: due times never decrease and delivered = due - depart = delay (FIFO, constant delay)") {
     PathModel m = model(cfg(25 * ms, 100'000'000, 50, 0, 1.0));
     uint64_t t = 0, last_due = 0;
