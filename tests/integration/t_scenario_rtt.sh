@@ -14,10 +14,10 @@ rtt_us=10000
 work=$(mktemp -d "/tmp/churnlab-${RUNID:-x}-rtt-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-n=0
+try_no=0
 attempt() {
-  n=$((n + 1))
-  local dir=$work/$n s c p k
+  try_no=$((try_no + 1))
+  local dir=$work/$try_no s c p k
   mkdir -p "$dir"
   for s in churn pooled; do
     RTT=10ms RATE=100 DURATION=3 PCAP_SECONDS=1 "$ROOT/lab/scenario.sh" $s "$dir" > "$dir/$s.log" 2>&1 ||
