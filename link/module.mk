@@ -1,5 +1,9 @@
 # link/: churn-link, the emulated WAN link (build/bin/churn-link), and `make link-check`, which measures it
-# against its configuration in a throwaway two-namespace lab (link/check.sh; QUICK=1 for a short run).
-.PHONY: link-check
+# against its configuration in a throwaway two-namespace lab (link/check.sh; QUICK=1 for a short run;
+# link/check.sh --properties is what `make test` asserts). `make link-timing`: what each of the link's
+# timing measures buys on this host, a markdown table (link/timing.sh; REPS=3).
+.PHONY: link-check link-timing
 link-check: deps-build deps-lab $(BIN)/churn-link
 	link/check.sh $(if $(QUICK),--quick)
+link-timing: deps-build deps-lab $(BIN)/churn-link
+	link/timing.sh $(or $(REPS),3)

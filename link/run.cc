@@ -131,9 +131,9 @@ int link_main(int argc, const char* const* argv) {
 
     std::string cpu = "any";
     if (opt.cpu >= 0) {
-        // A CPU of its own: no migration between wakeups (caches and the timer stay on one CPU). The cost,
-        // measured on these VMs (/work/notes/link-timing.md): when the hypervisor stalls that vCPU, a
-        // pinned link cannot run on the other one, so it is off by default.
+        // A CPU of its own: no migration between wakeups (caches and the timer stay on one CPU). Measured
+        // on these VMs (make link-timing): no gain in lateness, and when the hypervisor stalls that vCPU
+        // a pinned link cannot run on the other one. So it is off by default.
         cpu_set_t set;
         CPU_ZERO(&set);
         CPU_SET(opt.cpu, &set);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # link/timing.sh [REPS]: what each of churn-link's timing measures buys on this host, as a markdown table
-# (the source of /work/notes/link-timing.md). One lab; for each variant REPS link runs (default 3), each
+# (the table of EXPERIMENTS.md's link timing section). One lab; for each variant REPS link runs (default 3), each
 # carrying 50 000 paced 128-byte datagrams A->B at 25 000 packets/s over a 1 ms one-way delay, the rate
 # where a stall of a few ms overflows a default TUN ring. Per variant, the medians over its runs of:
 #   release lateness p50/p99/max (churn-link's own), one-way delay p50/p99 (kernel receive stamps),

@@ -233,9 +233,12 @@ CcReport parse_cc_json(const std::string& text, const std::string& name) {
 }
 
 std::string render_cc_table(const CcReport& rep) {
+    // The steal column only when churn-link measured it (results from before it did render as they were).
+    bool steal = std::any_of(rep.runs.begin(), rep.runs.end(), [](const CcRun& r) { return r.steal_pct.has_value(); });
     std::string md = "| cc | loss set | loss on the link | queue drops | goodput (Mbit/s) | of link rate | retransmits | "
-                     "mean cwnd (pkts) | mean ssthresh (pkts) | mean srtt (ms) | Mathis (Mbit/s) | host steal |\n"
-                     "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+                     "mean cwnd (pkts) | mean ssthresh (pkts) | mean srtt (ms) | Mathis (Mbit/s) |" +
+                     std::string(steal ? " host steal |" : "") + "\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" +
+                     (steal ? "---:|" : "") + "\n";
     for (const CcRun& r : rep.runs) {
         // Mathis models a loss-based sender; for BBR the column would be a prediction of nothing.
         std::string mathis = !r.mathis ? "— (no loss)" : is_bbr(r) ? "n/a (not loss-based)" : sig(*r.mathis);
@@ -243,14 +246,15 @@ std::string render_cc_table(const CcReport& rep) {
               " | " + (r.queue_drops ? std::to_string(*r.queue_drops) : "n/a") + " | " + sig(r.goodput_mbps) + " | " +
               format_sig(100 * r.goodput_mbps / r.rate_mbps, 3) + " %" + " | " + std::to_string(r.retrans) + " | " + sig(r.mean_cwnd) +
               " | " + (r.mean_ssthresh > 0 ? sig(r.mean_ssthresh) : "— (never set)") + " | " + sig(r.mean_srtt_ms) +
-              " | " + mathis + " | " + (r.steal_pct ? format_sig(*r.steal_pct, 2) + " %" : "n/a") + " |\n";
+              " | " + mathis + " |" + (!steal ? "" : r.steal_pct ? " " + format_sig(*r.steal_pct, 2) + " % |" : " n/a |") + "\n";
     }
     const CcRun& f = rep.runs.front();
     md += "\nPath: " + cfg(f.rate_mbps) + " Mbit/s, " + cfg(f.rtt_ms) + " ms RTT, a drop-tail queue of " +
           std::to_string(f.queue_pkts) + " packets, i.i.d. loss on the data direction (client → server) with the "
           "same seed for every run; MSS " + std::to_string(f.mss) + " bytes. Goodput is bytes acknowledged per second "
-          "over the whole run; \"loss on the link\" and \"queue drops\" are the emulator's own counters; \"host steal\" is the "
-          "share of CPU time the hypervisor took during the run (/proc/stat), when the link and both stacks stood still.\n";
+          "over the whole run; \"loss on the link\" and \"queue drops\" are the emulator's own counters" +
+          (steal ? "; \"host steal\" is the share of CPU time the hypervisor took during the run (/proc/stat), when the "
+                   "link and both stacks stood still" : "") + ".\n";
     return md;
 }
 

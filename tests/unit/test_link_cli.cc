@@ -51,6 +51,9 @@ TEST_CASE("churn-link cli: defaults") {
     CHECK(c.opt.seed == 1);
     CHECK(c.opt.duration_s == 600);
     CHECK(c.opt.rt_priority == 10);
+    CHECK(c.opt.cpu == -1);  // not pinned: measured no gain, and a pinned link cannot escape a stalled vCPU
+    CHECK(c.opt.mlock);
+    CHECK(c.opt.spin_max_us == 100);
     CHECK(churn::netns_path("churnlab-x-cli") == "/run/netns/churnlab-x-cli");
     CHECK(churn::netns_path("/proc/1/ns/net") == "/proc/1/ns/net");
 }
@@ -86,6 +89,15 @@ TEST_CASE("churn-link cli: --help exits 0 with the usage on stdout") {
     CHECK(c.out.find("--delay-ab") != std::string::npos);
 }
 
+TEST_CASE("churn-link cli: the timing knobs: --cpu N, --spin-max-us 0, --no-mlock") {
+    Cli c = run_cli(with_ns({"--cpu", "1", "--spin-max-us", "0", "--no-mlock"}));
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.cpu == 1);
+    CHECK(c.opt.spin_max_us == 0);
+    CHECK_FALSE(c.opt.mlock);
+    CHECK(run_cli(with_ns({"--cpu", "none"})).opt.cpu == -1);
+}
+
 TEST_CASE("churn-link cli: bad values: one line, exit 2") {
     struct Case {
         std::vector<std::string> args;
@@ -106,6 +118,11 @@ TEST_CASE("churn-link cli: bad values: one line, exit 2") {
         {{"--dev-a", "a-name-longer-than-15"},
          "churn-link: --dev-a: 'a-name-longer-than-15' is not a device name (1-15 characters, no '/')\n"},
         {{"--rt-priority", "100"}, "churn-link: --rt-priority: must be between 0 and 99, got 100\n"},
+        {{"--cpu", "-1"}, "churn-link: --cpu: must be >= 0, got -1\n"},
+        {{"--cpu", "one"}, "churn-link: --cpu: 'one' is not a whole number\n"},
+        {{"--cpu", "4096"}, "churn-link: --cpu: must be a CPU number below 1024 or 'none', got 4096\n"},
+        {{"--spin-max-us", "20000"}, "churn-link: --spin-max-us: must be <= 10000 us, got 20000\n"},
+        {{"--spin-max-us", "nan"}, "churn-link: --spin-max-us: 'nan' is not a whole number\n"},
     };
     for (const Case& k : cases) {
         Cli c = run_cli(with_ns(k.args));

@@ -54,6 +54,9 @@ TEST_CASE("link steal: run-cc's table shows the host's steal from churn-link's J
     old.cc = "cubic", old.rate_mbps = 100;
     apply_link_json(old, R"({"mode": "churn-link", "ab": {"packets_in": 100, "dropped_loss": 1, "dropped_queue": 0}})", "o.json");
     CHECK_FALSE(old.steal_pct);
-    rep.runs = {old};
+    rep.runs = {r, old};
     CHECK_THAT(render_cc_table(rep), Catch::Contains("| n/a |"));
+    // Results from before churn-link measured steal render as they always did: no column at all.
+    rep.runs = {old};
+    CHECK_THAT(render_cc_table(rep), !Catch::Contains("host steal"));
 }
