@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "report/cc.h"
 #include "report/reading.h"
@@ -100,6 +101,12 @@ std::string meta_line(const std::string& meta_json_text, const std::string& name
         size_t dash = c.find('-');
         line += ", commit " + c.substr(0, std::min<size_t>(12, dash)) + (dash == std::string::npos ? "" : c.substr(dash));
     }
+    // The host's steal over the run (lab/meta.sh, since issue 8): every timing figure above is to be read
+    // beside it. Older meta.json files have none and render as they did.
+    auto j = nlohmann::json::parse(meta_json_text, nullptr, false);
+    if (j.is_object() && j.contains("host_steal") && j["host_steal"].is_object() && j["host_steal"].contains("pct") &&
+        j["host_steal"]["pct"].is_number())
+        line += ", host steal " + format_sig(j["host_steal"]["pct"].get<double>(), 2) + " %";
     return line + ".";
 }
 

@@ -60,3 +60,13 @@ TEST_CASE("link steal: run-cc's table shows the host's steal from churn-link's J
     rep.runs = {old};
     CHECK_THAT(render_cc_table(rep), !Catch::Contains("host steal"));
 }
+
+#include "report/evidence.h"
+
+TEST_CASE("link steal: the docs' run line names the host's steal when meta.json has it") {
+    std::string base = R"("command": "make run-cc", "knobs": {}, "kernel": "6.18", "hostname": "vm", "nproc": 2,
+                          "date": "2026-11-30T09:49:06Z", "git_commit": "c9c965df2e2f42f60015d7b0fffd6392ad87753d")";
+    std::string with = "{" + base + R"(, "host_steal": {"ticks": 650, "of_ticks": 6500, "pct": 10.0}})";
+    CHECK_THAT(churn::report::meta_line(with, "meta.json"), Catch::EndsWith("commit c9c965df2e2f, host steal 10 %."));
+    CHECK_THAT(churn::report::meta_line("{" + base + "}", "meta.json"), Catch::EndsWith("commit c9c965df2e2f."));
+}
