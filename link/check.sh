@@ -214,7 +214,7 @@ check_path() {
   txdrop=$(j "$W/$name-load.link.kernel.json" cli.dev.tx_dropped)
   row "  ... delivered whole (lost, TUN tx_dropped)" "0, 0" "$(j "$m" stream.lost), $txdrop" "exact" \
     "$(ok "$(j "$m" stream.lost) == 0 && $txdrop == 0")" timing
-  echo "    (link CPU $(calc "$(j "$l" cpu_pct)" 1) % of one core, $(j "$l" scheduling), cpu $(j "$l" cpu), mlock $(j "$l" mlock))" | tee -a "$TABLE"
+  echo "    (link CPU $(calc "$(j "$l" cpu_pct)" 1) % of one core, $(j "$l" scheduling), cpu $(j "$l" cpu), mlock $(j "$l" mlock), TUN ring ${LINK_TXQUEUELEN:-10000})" | tee -a "$TABLE"
 
   # --- rate and drop-tail: blast 1.25 x the rate into a small queue ---
   local blast n_blast

@@ -45,5 +45,10 @@ attempt() {
   # The steal figure is reported with every run.
   assert_eq "runs with the host's steal beside them" "$(grep -c 'host steal .* over the link' "$out/check.log")" 5
   json_get "$out/props-loss.link.json" host.steal_pct > /dev/null || fail "churn-link's JSON has no host.steal_pct"
+  # Release lateness as a distribution, one sample per packet released.
+  assert_eq "releases with a lateness sample (A->B, loss run) = delivered" \
+    "$(json_get "$out/props-loss.link.json" ab.release.released)" "$(json_get "$out/props-loss.link.json" ab.delivered_packets)"
+  assert_le "release lateness p50 <= p99 (us)" "$(json_get "$out/props-loss.link.json" ab.release.late_p50_us)" \
+    "$(json_get "$out/props-loss.link.json" ab.release.late_p99_us)"
 }
 timing_attempts 3 attempt
