@@ -86,7 +86,9 @@ void Connection::step(bool readable) {
     if (input_ == Input::Eof && !more) return opt_.leak_close_wait ? leak() : finish(End::Client);
     // The rule of the file header: input we stopped reading (read cap, or the output cap at the top of
     // this step even if the flush just emptied the backlog) and requests we stopped parsing come back
-    // through the ready list, since no edge will.
+    // through the ready list, since no edge will. (Linux happens to hide a missing defer here today: the
+    // EPOLL_CTL_MOD that drops EPOLLOUT re-arms a readable fd. A reactor that left EPOLLOUT registered
+    // would not, so we do not lean on it; tests/unit/test_server_conn.cc checks the defer itself.)
     if (more || input_ == Input::Unread) reactor_.defer(fd_, EPOLLIN);
     settle();
 }

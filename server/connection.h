@@ -5,15 +5,15 @@
 //   and its clock -> finish: close
 //   (--discard: on_events -> step -> discard: read and drop until EAGAIN -> at EOF, finish: close)
 //
-//          open                    head complete, Content-Length > 0
-//   Closed ----> Head ---------------------------------------------> Body
-//                 ^  \  head complete, answer queued                  |  body in, answer queued
-//                 |   +-----------------------> Writing <-------------+
-//     first byte  |                              |   ^
-//     of the next |     all of it sent           v   |  answers queued
-//     request     +------------------------- Idle ---+ (pipelined)
-//   Closing: the last answer is queued (Connection: close or an error); close once it is flushed.
-//   Any state -> Closed on EOF, an error, a timeout (Head, Body, Idle) or an eviction (Head, Idle).
+// The state is what each step leaves behind (settle), the first that applies, and it picks the clock:
+//   Closing  the last answer is queued (Connection: close, or an error): close once flushed    no clock
+//   Body     a head said Content-Length: reading and dropping the body                         body
+//   Writing  answers queued beyond what the send buffer took: waiting for EPOLLOUT             no clock
+//   Head     part of a request head buffered, or nothing yet on a new connection               header
+//   Idle     keep-alive: nothing buffered, nothing to send                                     idle
+// The usual keep-alive life: Head -(request in, answer sent in the same step)-> Idle -(a byte)-> Head.
+// Closed: no socket; any state ends there on EOF, an error, a timeout, or an eviction (Head, Idle).
+// Leaked (--leak-close-wait) and Discard (--discard) are the two ways of life that are not HTTP.
 //
 // The input side is one more fact, kept apart because it is true in any state: whether bytes may be
 // waiting in the socket that no edge will announce (Input::Unread, we stopped before EAGAIN), or the
