@@ -197,3 +197,34 @@ TEST_CASE("server --max-conns: evict the longest idle, head-less ones after thei
         ::close(fd);
     }
 }
+
+TEST_CASE("server timeouts through the loop: the sweep timer closes a silent connection and an idle one",
+          "[server][timeouts]") {
+    const char get[] = "GET / HTTP/1.1\r\nHost: lab\r\n\r\n";
+    ServerOptions o = loopback_options();
+    o.header_timeout_us = 200'000;
+    o.idle_timeout_us = 300'000;
+    Server s(o);
+    std::string where = s.l->local();
+
+    uint64_t t0 = mono_us();
+    int silent = connect_to(where);
+    int idle = connect_to(where);
+    REQUIRE(::write(idle, get, sizeof get - 1) == static_cast<ssize_t>(sizeof get - 1));
+    CHECK(run_until(*s.r, [&] { return s.stats.timeout_header == 1 && s.stats.timeout_idle == 1; }));
+    uint64_t elapsed = mono_us() - t0;
+    CHECK(s.stats.timeout_header == 1);
+    CHECK(s.stats.timeout_idle == 1);
+    CHECK(s.stats.requests == 1);
+    CHECK(s.stats.live == 0);
+    // Never early (the exact bound); late by at most a sweep interval plus the host's noise (not checked).
+    CHECK(elapsed >= 300'000);
+    CHECK(closed_by_server(silent) == 1);
+    char buf[512];
+    CHECK(::read(idle, buf, sizeof buf) > 0);  // its answer, then our FIN
+    CHECK(closed_by_server(idle) == 1);
+    for (int fd : {silent, idle}) {
+        set_linger0(fd);
+        ::close(fd);
+    }
+}
