@@ -22,6 +22,7 @@ namespace churn {
 
 namespace {
 constexpr size_t kWriteChunk = 256 * 1024;
+constexpr int kWritesPerWakeup = 16;  // 4 MiB per wakeup at most, then the ready list (fill())
 // TCP_CA_NAME_MAX (16) lives in the kernel's include/net/tcp.h, not in the uapi headers.
 constexpr size_t kCaNameMax = 16;
 // tcp_info grows with kernel versions; we read what we need up to tcpi_delivery_rate (kernel >= 4.9).
@@ -88,7 +89,7 @@ BulkSender::~BulkSender() {
 
 void BulkSender::start() {
     std::string cc = opt_.cc;
-    ConnectStart c = connect_tcp(opt_.url.endpoint, [&cc](int fd) {
+    SockResult c = connect_tcp(opt_.url.endpoint, [&cc](int fd) {
         if (cc.empty()) return 0;
         // Per socket, before connect(): the experiment compares algorithms on the same path without
         // touching the namespace's net.ipv4.tcp_congestion_control. ENOENT means the kernel has no such
@@ -97,19 +98,19 @@ void BulkSender::start() {
             return errno;
         return 0;
     });
-    if (c.state == ConnectStart::Failed) {
+    if (c.status == Io::Error) {
         error_ = sys_message("connect", opt_.url.endpoint.str() + (cc.empty() ? "" : ", TCP_CONGESTION=" + cc), c.err);
         reactor_.stop();
         return;
     }
     fd_ = c.fd;
     reactor_.watch(fd_, EPOLLOUT | EPOLLRDHUP, this);
-    if (c.state == ConnectStart::Connected) on_connected();
+    if (c.status == Io::Ok) on_connected();
 }
 
 void BulkSender::on_events(uint32_t events) {
     if (!connected_) {
-        if (int err = take_socket_error(fd_)) {
+        if (int err = take_socket_error(fd_).error()) {
             error_ = sys_message("connect", opt_.url.endpoint.str(), err);
             return stop();
         }
@@ -138,7 +139,14 @@ void BulkSender::on_connected() {
 void BulkSender::fill() {
     // Edge-triggered: write until the send buffer is full (EAGAIN); the next EPOLLOUT edge comes when
     // ACKs free room. The kernel decides how fast that is: that is the congestion control under test.
-    for (;;) {
+    for (int writes = 0;; ++writes) {
+        if (writes == kWritesPerWakeup) {
+            // Fairness with our own timers: on loopback (or any path faster than our copies) the send
+            // buffer drains as fast as we fill it and EAGAIN may not come for seconds, while the TCP_INFO
+            // sampler (every --sample-ms) and the end of the run wait behind us. Come back through the
+            // ready list: no new EPOLLOUT edge would come for room that is already there.
+            return reactor_.defer(fd_, EPOLLOUT);
+        }
         IoResult r = write_some(fd_, buf_.data(), buf_.size());
         if (r.status == Io::Ok) {
             bytes_written_ += r.bytes;

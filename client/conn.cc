@@ -8,6 +8,11 @@
 
 namespace churn {
 
+namespace {
+constexpr size_t kReadBuffer = 1 << 20;      // readable bytes buffered at most, parsed as they come
+constexpr size_t kReadPerWakeup = 4 << 20;   // bytes read per wakeup before the rest is deferred
+}  // namespace
+
 Conn::Conn(Load& load, Reactor& reactor, int id) : load_(load), reactor_(reactor), id_(id) {}
 
 Conn::~Conn() { close_socket(); }
@@ -23,8 +28,8 @@ void Conn::begin(const Request* r) {
 void Conn::connect_socket() {
     connect_start_us_ = mono_us();
     if (has_request_) ++req_.attempts;
-    ConnectStart c = connect_tcp(load_.options().url.endpoint);
-    if (c.state == ConnectStart::Failed) {
+    SockResult c = connect_tcp(load_.options().url.endpoint);
+    if (c.status == Io::Error) {
         // Failed inside connect() itself: EADDRNOTAVAIL (no free local port: the churn failure),
         // EMFILE (out of fds). No packet left the host; nothing to wait for.
         connect_failed(c.err, /*immediate=*/true);
@@ -39,7 +44,7 @@ void Conn::connect_socket() {
     // EPOLLIN|EPOLLRDHUP are wanted from the start so a response and a FIN are never missed.
     reactor_.watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
     // Loopback can complete the handshake inside connect(); a veth never does.
-    if (c.state == ConnectStart::Connected) on_connected();
+    if (c.status == Io::Ok) on_connected();
 }
 
 void Conn::on_events(uint32_t events) {
@@ -48,7 +53,7 @@ void Conn::on_events(uint32_t events) {
     if (state_ == State::Connecting) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
         // Ask the kernel how the handshake ended; SO_ERROR holds ECONNREFUSED (RST), ETIMEDOUT, ...
-        if (int err = take_socket_error(fd_)) {
+        if (int err = take_socket_error(fd_).error()) {
             connect_failed(err, /*immediate=*/false);
             return;
         }
@@ -66,7 +71,7 @@ void Conn::on_connected() {
     if (load_.options().nodelay) {
         // Nagle would hold a small request that follows an unacknowledged one (the write-write-read
         // stall, 40 ms here); a load generator must never add that on its own side.
-        if (int err = set_nodelay(fd_, true)) load_.count_errno(err);
+        if (int err = set_nodelay(fd_, true).error()) load_.count_errno(err);
     }
     if (has_request_) {
         send_request();
@@ -124,8 +129,9 @@ void Conn::on_readable() {
     // Edge-triggered: read until EAGAIN (or a short read, see Buffer::fill_from). A response bigger than
     // the buffer cap is consumed as it is parsed.
     input_edge_ = false;
-    for (;;) {
-        Buffer::FillResult f = in_.fill_from(fd_, 1 << 20, !peer_fin_seen_);
+    for (size_t taken = 0;;) {
+        Buffer::FillResult f = in_.fill_from(fd_, kReadBuffer, !peer_fin_seen_);
+        taken += f.bytes;
         if ((state_ == State::Idle || state_ == State::AwaitingEof) && in_.readable() > 0) {
             // Bytes nobody asked for: after a complete response the stream is out of sync.
             load_.proto_error(ProtoError::BadResponse);
@@ -142,7 +148,14 @@ void Conn::on_readable() {
         }
         if (fd_ < 0) return;  // churn closed it after the response: nothing more to read
         switch (f.how) {
-            case Buffer::Fill::Full: continue;  // parsed what we had; read the rest
+            case Buffer::Fill::Full:
+                // Parsed what we had; read the rest -- up to a point. A big response (--size of megabytes
+                // from a fast server) would keep this one connection reading for as long as bytes keep
+                // coming, while the other connections' responses, the schedule's timers and the deadline
+                // sweep wait (and the latency they measure grows by our loop's delay). Past the cap the
+                // ready list brings us back before the loop sleeps: no edge would, the bytes are queued.
+                if (taken >= kReadPerWakeup) return reactor_.defer(fd_, EPOLLIN);
+                continue;
             case Buffer::Fill::Drained: return;
             case Buffer::Fill::Error:
                 if (state_ == State::Reading) return request_failed({f.err, ProtoError::count});
@@ -231,7 +244,7 @@ void Conn::close_socket() {
     // the same epoll batch is dropped, not delivered to whoever gets the fd number next.
     reactor_.forget(fd_);
     // close() can report a pending error (or EBADF: a bookkeeping bug); count it like any other errno.
-    if (int err = close_fd(fd_)) load_.count_errno(err);
+    if (int err = close_fd(fd_).error()) load_.count_errno(err);
     fd_ = -1;
     state_ = State::Closed;
     deadline_us_ = 0;

@@ -4,39 +4,16 @@
 #include <algorithm>
 #include <cstring>
 
+#include "http/token.h"
+
 namespace churn {
 
+using http::for_each_token;
+using http::iequals;
+using http::is_ows;
+using http::trim_ows;
+
 namespace {
-
-char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; }
-
-// Header names and the tokens we look for are case-insensitive (RFC 9110 5.1, 7.6.1).
-bool iequals(std::string_view s, std::string_view lower) {
-    if (s.size() != lower.size()) return false;
-    for (size_t i = 0; i < s.size(); ++i)
-        if (ascii_lower(s[i]) != lower[i]) return false;
-    return true;
-}
-
-bool is_ows(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_ows(s.back())) s.remove_suffix(1);
-    return s;
-}
-
-// Calls f(token) for each element of a comma-separated list ("gzip, chunked"), empty elements skipped.
-template <typename F>
-void for_each_token(std::string_view list, F f) {
-    while (!list.empty()) {
-        size_t comma = list.find(',');
-        std::string_view tok = trim_ows(list.substr(0, comma));
-        if (!tok.empty()) f(tok);
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-}
 
 // Error text shows at most 40 bytes of what the peer sent, non-printables as \xNN, so it stays one line.
 std::string quoted(std::string_view s) {

@@ -71,6 +71,14 @@ void Reactor::defer(int fd, uint32_t events) {
     deferred_.push_back({fd, slots_.at(static_cast<size_t>(fd)).gen, events});
 }
 
+bool Reactor::deferred(int fd) const {
+    if (!watching(fd)) return false;
+    uint32_t gen = slots_[static_cast<size_t>(fd)].gen;
+    for (const Deferred& d : deferred_)
+        if (d.fd == fd && d.gen == gen) return true;
+    return false;
+}
+
 void Reactor::dispatch(uint64_t tok, uint32_t events) {
     size_t fd = static_cast<uint32_t>(tok);
     uint32_t gen = static_cast<uint32_t>(tok >> 32);

@@ -49,6 +49,9 @@ public:
 
     // Run h->on_events(events) before the next sleep, if fd is still registered to h by then.
     void defer(int fd, uint32_t events);
+    // Whether fd (its current registration) is on the ready list: for tests of the rule above, which
+    // the kernel alone cannot show (an EPOLL_CTL_MOD re-arms a ready fd and hides a missing defer).
+    bool deferred(int fd) const;
 
     // Timers on CLOCK_MONOTONIC, microseconds. Callbacks run on the loop thread.
     TimerId at(uint64_t when_us, std::function<void()> cb);
@@ -61,6 +64,9 @@ public:
 
     void run();   // until stop()
     void stop();  // takes effect after the current iteration
+    // Undo a stop() so that run() can be called again: for tests that drive one loop in phases. (A stop()
+    // that comes before run() otherwise holds, on purpose: a signal during setup must end the run.)
+    void resume() { stop_ = false; }
     bool stopping() const { return stop_; }
 
     uint64_t iterations() const { return iterations_; }

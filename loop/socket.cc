@@ -103,57 +103,60 @@ error_listen:
     saved = errno; ::close(fd); throw_sys("listen", ep.str() + ", backlog=" + std::to_string(opt.backlog), saved);
 }
 
-ConnectStart connect_tcp(const Endpoint& ep, const std::function<int(int fd)>& prepare) {
+SockResult connect_tcp(const Endpoint& ep, const std::function<int(int fd)>& prepare) {
     int fd = ::socket(ep.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return {ConnectStart::Failed, -1, errno};  // EMFILE/ENFILE: counted by the caller
+    if (fd < 0) return SockResult::error(errno);  // EMFILE/ENFILE: counted by the caller
     if (prepare) {
         if (int err = prepare(fd)) {
             ::close(fd);
-            return {ConnectStart::Failed, -1, err};
+            return SockResult::error(err);
         }
     }
     // No bind(): the kernel picks the source port from ip_local_port_range inside connect(). That
     // search is exactly what runs out under churn, and where EADDRNOTAVAIL comes from.
-    if (::connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) == 0) return {ConnectStart::Connected, fd, 0};
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) == 0) return SockResult::ok(fd);
     int saved = errno;
     // EINPROGRESS: the SYN is out; writability will tell us how the handshake ended.
-    if (saved == EINPROGRESS) return {ConnectStart::InProgress, fd, 0};
+    if (saved == EINPROGRESS) return SockResult::would_block(fd);
     ::close(fd);
-    return {ConnectStart::Failed, -1, saved};
+    return SockResult::error(saved);
 }
 
-int take_socket_error(int fd) {
+SockResult take_socket_error(int fd) {
     int err = 0;
     socklen_t len = sizeof err;
     // SO_ERROR reads *and clears* the pending error, so it is asked exactly once per connect.
-    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return errno;
-    return err;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0) return SockResult::error(errno);
+    return err ? SockResult::error(err) : SockResult::ok();
 }
 
-int accept_one(int listen_fd) {
+SockResult accept_one(int listen_fd) {
     for (;;) {
         // accept4 sets NONBLOCK and CLOEXEC atomically: no window where a new fd is blocking.
         int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd >= 0) return fd;
+        if (fd >= 0) return SockResult::ok(fd);
         int saved = errno;
         if (saved == EINTR) continue;
-        return -saved;
+        if (saved == EAGAIN || saved == EWOULDBLOCK) return SockResult::would_block();
+        return SockResult::error(saved);
     }
 }
 
-int set_nodelay(int fd, bool on) {
+SockResult set_nodelay(int fd, bool on) {
     int v = on ? 1 : 0;
-    return ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0 ? errno : 0;
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) < 0) return SockResult::error(errno);
+    return SockResult::ok();
 }
 
-int set_linger0(int fd) {
+SockResult set_linger0(int fd) {
     // {on, 0}: close() sends RST instead of FIN and the socket skips TIME-WAIT entirely. Unsent and
     // unread data is thrown away, which is why it is an option and not a fix.
     linger l{1, 0};
-    return ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0 ? errno : 0;
+    if (::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l) < 0) return SockResult::error(errno);
+    return SockResult::ok();
 }
 
-int close_fd(int fd) { return ::close(fd) < 0 ? errno : 0; }
+SockResult close_fd(int fd) { return ::close(fd) < 0 ? SockResult::error(errno) : SockResult::ok(); }
 
 std::string local_str(int fd) {
     sockaddr_storage ss{};

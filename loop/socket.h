@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "loop/sys.h"
+
 namespace churn {
 
 // An IPv4 or IPv6 endpoint. parse() takes "198.18.0.2:8080", "[::1]:8080" or "8080" (any address).
@@ -30,30 +32,46 @@ struct ListenOptions {
 // the failed call and the address.
 int listen_tcp(const Endpoint& ep, const ListenOptions& opt);
 
-// Result of starting a non-blocking connect.
-struct ConnectStart {
-    enum State { Connected, InProgress, Failed } state;
-    int fd;   // -1 when Failed
-    int err;  // errno when Failed (EADDRNOTAVAIL, ECONNREFUSED, EMFILE, ...)
+// The one result convention of this file, the vocabulary of loop/sys.h's IoResult: what the kernel said,
+// captured right after the call. EAGAIN and EINPROGRESS are not errors, so they are a status, never an
+// `err`; and err == 0 is never "try again".
+//   Ok          done; `fd` is the new socket for accept_one/connect_tcp (-1 for the calls that make none)
+//   WouldBlock  accept_one: the queue is drained (EAGAIN). connect_tcp: the SYN is out (EINPROGRESS), `fd`
+//               is valid; EPOLLOUT will say how the handshake ended (take_socket_error)
+//   Error       `err` is the errno; fd is -1 (Eof is never used here)
+struct SockResult {
+    Io status;
+    int fd;
+    int err;
+
+    static SockResult ok(int fd = -1) { return {Io::Ok, fd, 0}; }
+    static SockResult would_block(int fd = -1) { return {Io::WouldBlock, fd, 0}; }
+    static SockResult error(int e) { return {Io::Error, -1, e}; }
+    // The errno of a failed call, 0 otherwise: `if (int e = set_nodelay(fd, true).error()) count(e);`
+    int error() const { return status == Io::Error ? err : 0; }
 };
-// socket(SOCK_NONBLOCK) + connect(). Never throws: a failed connect is data for the load generator.
-// `prepare`, if given, runs on the new socket before connect() (options that shape the handshake or
-// the first window, e.g. TCP_CONGESTION) and returns 0 or an errno that fails the connect.
-ConnectStart connect_tcp(const Endpoint& ep, const std::function<int(int fd)>& prepare = {});
 
-// After EPOLLOUT on a connecting socket: 0 when connected, else the errno the handshake ended with.
-int take_socket_error(int fd);
+// socket(SOCK_NONBLOCK) + connect(): Ok (loopback may finish the handshake inside connect()),
+// WouldBlock (in progress), or Error (EADDRNOTAVAIL, ECONNREFUSED, EMFILE, ...). Never throws: a failed
+// connect is data for the load generator. `prepare`, if given, runs on the new socket before connect()
+// (options that shape the handshake or the first window, e.g. TCP_CONGESTION) and returns 0 or an errno
+// that fails the connect.
+SockResult connect_tcp(const Endpoint& ep, const std::function<int(int fd)>& prepare = {});
 
-// accept4(SOCK_NONBLOCK|SOCK_CLOEXEC). Returns fd >= 0, or -errno (-EAGAIN when the queue is drained).
-int accept_one(int listen_fd);
+// After EPOLLOUT on a connecting socket: Ok when connected, else Error with the errno the handshake
+// ended with (SO_ERROR).
+SockResult take_socket_error(int fd);
 
-// setsockopt wrappers; they return 0 or errno so callers on hot paths can count instead of throw.
-int set_nodelay(int fd, bool on);
-int set_linger0(int fd);
+// accept4(SOCK_NONBLOCK|SOCK_CLOEXEC): Ok with the new fd, WouldBlock when the queue is drained, or Error.
+SockResult accept_one(int listen_fd);
+
+// setsockopt wrappers: Ok or Error, so callers on hot paths can count instead of throw.
+SockResult set_nodelay(int fd, bool on);
+SockResult set_linger0(int fd);
 
 // Close with the result checked: close() on a socket can report a pending error, and EBADF here is a
 // bookkeeping bug we want to see.
-int close_fd(int fd);
+SockResult close_fd(int fd);
 
 std::string local_str(int fd);
 std::string peer_str(int fd);

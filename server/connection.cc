@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "loop/clock.h"
+#include "loop/socket.h"
 #include "loop/sys.h"
 #include "server/listener.h"
 
@@ -23,10 +25,19 @@ void Connection::open(int fd) {
     in_.clear();
     out_.clear();
     parser_.reset();
+    requests_ = 0;
     body_left_ = 0;
     pending_ = nullptr;
-    pending_head_ = false;
-    closing_ = peer_eof_ = must_read_ = peer_fin_seen_ = false;
+    pending_head_only_ = restart_clock_ = peer_fin_seen_ = false;
+    input_ = Input::Edge;
+    if (opt_.discard) {
+        state_ = State::Discard;  // no HTTP, so no request clocks: the sender decides when it is done
+        return;
+    }
+    // The header clock starts at the accept, like nginx's: a client that connects and says nothing is
+    // the cheapest slowloris of all.
+    state_ = State::Head;
+    timeouts_.start(*this, Timeouts::Clock::Head, mono_us());
 }
 
 void Connection::on_events(uint32_t events) {
@@ -34,28 +45,28 @@ void Connection::on_events(uint32_t events) {
     // EOF shows up with its errno.
     bool readable = (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0;
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) peer_fin_seen_ = true;
-    step(readable || must_read_);
+    step(readable);
 }
 
-// One pass: take input, answer it, push the answers, then decide whether the connection ends.
+// One pass: take input, answer it, push the answers, then decide what waits for what.
 void Connection::step(bool readable) {
-    if (opt_.discard) return discard();
-    bool again = false;
-    if (readable && !closing_ && !peer_eof_) {
-        if (out_.readable() >= kOutputCap) {
-            must_read_ = true;  // resume when EPOLLOUT has drained the backlog
+    if (state_ == State::Discard) return discard();
+    bool more = false;  // parsed input left over (request budget or output cap): no edge will announce it
+    if ((readable || input_ == Input::Unread) && state_ != State::Closing && input_ != Input::Eof) {
+        if (out_.readable() >= limits_.output_cap) {
+            // Back-pressure: leave the bytes in the socket (its receive window will push back on the
+            // client) and remember them. Whatever happens to the backlog below, they are ours to fetch.
+            input_ = Input::Unread;
         } else {
-            Buffer::FillResult f = in_.fill_from(fd_, kReadCap, !peer_fin_seen_);
+            Buffer::FillResult f = in_.fill_from(fd_, limits_.read_cap, !peer_fin_seen_);
             stats_.bytes_in += f.bytes;
-            must_read_ = f.how == Buffer::Fill::Full;
             if (f.how == Buffer::Fill::Error) return fail(f.err);
             // EOF with bytes still buffered: answer them first (the peer half-closed after sending,
             // e.g. `printf ... | nc -N`), close afterwards.
-            if (f.how == Buffer::Fill::Eof) peer_eof_ = true;
-            if (must_read_) again = true;
+            input_ = f.how == Buffer::Fill::Eof ? Input::Eof : f.how == Buffer::Fill::Full ? Input::Unread : Input::Edge;
         }
     }
-    if (!closing_ && serve()) again = true;
+    if (state_ != State::Closing && serve()) more = true;
 
     if (out_.readable() > 0) {
         size_t before = out_.readable();
@@ -65,15 +76,43 @@ void Connection::step(bool readable) {
     }
     if (out_.readable() > 0) {
         // The send buffer is full: EPOLLOUT brings us back here, and step() carries on from where it
-        // stopped (serving more, closing) once the backlog drains.
+        // stopped (reading Unread input, serving more, closing) once the backlog drains.
         reactor_.rewatch(fd_, kWriting);
-        return;
+        return settle();
     }
     reactor_.rewatch(fd_, kIdle);  // no syscall when the interest set is unchanged
 
-    if (closing_) return finish(End::Server);
-    if (peer_eof_ && !again) return opt_.leak_close_wait ? leak() : finish(End::Client);
-    if (again) reactor_.defer(fd_, EPOLLIN);
+    if (state_ == State::Closing) return finish(End::Server);
+    if (input_ == Input::Eof && !more) return opt_.leak_close_wait ? leak() : finish(End::Client);
+    // The rule of the file header: input we stopped reading (read cap, or the output cap at the top of
+    // this step even if the flush just emptied the backlog) and requests we stopped parsing come back
+    // through the ready list, since no edge will. (Linux happens to hide a missing defer here today: the
+    // EPOLL_CTL_MOD that drops EPOLLOUT re-arms a readable fd. A reactor that left EPOLLOUT registered
+    // would not, so we do not lean on it; tests/unit/test_server_conn.cc checks the defer itself.)
+    if (more || input_ == Input::Unread) reactor_.defer(fd_, EPOLLIN);
+    settle();
+}
+
+// Which state the step left us in, and its clock. Called at the end of every step that keeps the
+// connection; the clock restarts only on progress (a complete head, body bytes) or on a change of state.
+void Connection::settle() {
+    State next;
+    if (state_ == State::Closing) next = State::Closing;
+    else if (body_left_ > 0) next = State::Body;
+    else if (out_.readable() > 0) next = State::Writing;
+    else if (in_.readable() > 0 || requests_ == 0) next = State::Head;  // a partial head, or none yet
+    else next = State::Idle;
+    bool restart = restart_clock_ || next != state_;
+    restart_clock_ = false;
+    state_ = next;
+    if (!restart) return;
+    Timeouts::Clock k = next == State::Head   ? Timeouts::Clock::Head
+                        : next == State::Body ? Timeouts::Clock::Body
+                        : next == State::Idle ? Timeouts::Clock::Idle
+                                              : Timeouts::Clock::None;
+    // mono_us() is clock_gettime through the vDSO: no syscall. Called only when a clock (re)starts.
+    if (k == Timeouts::Clock::None) timeouts_.stop(*this);
+    else timeouts_.start(*this, k, mono_us());
 }
 
 // Parse and answer every complete request buffered, in order, appending the answers to out_ so that
@@ -86,12 +125,13 @@ bool Connection::serve() {
             size_t take = static_cast<size_t>(std::min<uint64_t>(body_left_, in_.readable()));
             in_.consume(take);
             body_left_ -= take;
+            if (take > 0) restart_clock_ = true;  // progress: the body clock measures silence, not total time
             if (body_left_ > 0) return false;
-            respond(*pending_, pending_head_);
-            if (closing_) return false;
+            respond(*pending_, pending_head_only_);
+            if (state_ == State::Closing) return false;
         }
         if (in_.readable() == 0) return false;
-        if (served == kRequestsPerWakeup || out_.readable() >= kOutputCap) return true;
+        if (served == limits_.requests_per_wakeup || out_.readable() >= limits_.output_cap) return true;
 
         http::ParseResult p = parser_.parse(in_.view());
         if (p.status == http::Parse::NeedMore) return false;
@@ -104,7 +144,9 @@ bool Connection::serve() {
             return false;
         }
         ++served;
+        ++requests_;
         ++stats_.requests;
+        restart_clock_ = true;  // a head is complete: whatever comes next starts its own clock
         const http::Request& q = p.request;
         const Response* r = &responses_.keep_alive_11;
         if (opt_.close_server || !q.keep_alive) r = &responses_.close;
@@ -116,13 +158,13 @@ bool Connection::serve() {
         if (body > 0) {
             body_left_ = body;
             pending_ = r;
-            pending_head_ = head;
+            pending_head_only_ = head;
             // curl waits up to 1 s for this before sending a large body; skip it if the body is here.
             if (expect && in_.readable() < body) out_.append(responses_.continue_100);
             continue;
         }
         respond(*r, head);
-        if (closing_) return false;
+        if (state_ == State::Closing) return false;
     }
 }
 
@@ -131,7 +173,7 @@ void Connection::respond(const Response& r, bool head_only) {
     ++stats_.responses;
     // Anything after a Connection: close answer (pipelined requests) is left unanswered, as RFC 9112
     // §9.6 says; the client knows to retry them on a new connection.
-    if (&r != &responses_.keep_alive_11 && &r != &responses_.keep_alive_10) closing_ = true;
+    if (&r != &responses_.keep_alive_11 && &r != &responses_.keep_alive_10) state_ = State::Closing;
 }
 
 void Connection::fail(int err) {
@@ -144,7 +186,8 @@ void Connection::fail(int err) {
 void Connection::finish(End how) {
     // Unregister before close(): once closed, the fd number can come back from the next accept4().
     reactor_.forget(fd_);
-    if (how == End::Server && !peer_eof_) {
+    timeouts_.stop(*this);
+    if (how == End::Server && input_ != Input::Eof) {
         // close() with unread bytes in the receive queue sends RST instead of FIN (RFC 2525 §2.17), and
         // the RST may destroy our last response before the client reads it. Read what is queued first.
         // Bytes that arrive after close() still draw an RST; a full lingering close is not worth a
@@ -153,11 +196,11 @@ void Connection::finish(End how) {
         Buffer::FillResult f = in_.fill_from(fd_, 64 * 1024);
         stats_.bytes_in += f.bytes;
         in_.clear();
-        if (f.how == Buffer::Fill::Eof) peer_eof_ = true;
+        if (f.how == Buffer::Fill::Eof) input_ = Input::Eof;
     }
     // A peer that half-closed before our last answer sent the first FIN: the TIME-WAIT is on its side,
     // even when our answer said Connection: close.
-    if (how == End::Server && peer_eof_) how = End::Client;
+    if (how == End::Server && input_ == Input::Eof) how = End::Client;
     switch (how) {
         case End::Client: ++stats_.close_client; break;
         case End::Server: ++stats_.close_server; break;
@@ -166,8 +209,9 @@ void Connection::finish(End how) {
     }
     // With --linger0 this close() sends RST and the socket skips TIME-WAIT; otherwise it sends FIN,
     // and whichever side sent the first FIN holds the TIME-WAIT for 60 s.
-    if (int err = close_fd(fd_)) stats_.count_error(err);
+    if (int err = close_fd(fd_).error()) stats_.count_error(err);
     fd_ = -1;
+    state_ = State::Closed;
     owner_.release(this);  // to the free list; this object stays valid until we return
 }
 
@@ -177,6 +221,8 @@ void Connection::finish(End how) {
 // fd table stay taken until the process exits, which is what churn-probe triage must find and name.
 void Connection::leak() {
     reactor_.forget(fd_);
+    timeouts_.stop(*this);  // a leak is forever: no clock may close it
+    state_ = State::Leaked;
     ++stats_.leaked;
 }
 
@@ -189,7 +235,7 @@ void Connection::leak() {
 void Connection::discard() {
     char scratch[64 * 1024];
     for (size_t taken = 0;;) {
-        if (taken >= kDiscardCap) return reactor_.defer(fd_, EPOLLIN);
+        if (taken >= limits_.discard_cap) return reactor_.defer(fd_, EPOLLIN);
         IoResult r = read_some(fd_, scratch, sizeof scratch);
         switch (r.status) {
             case Io::Ok:
@@ -198,7 +244,7 @@ void Connection::discard() {
                 stats_.bytes_discarded += r.bytes;
                 break;
             case Io::WouldBlock: return;
-            case Io::Eof: peer_eof_ = true; return finish(End::Client);  // the sender's FIN: it closed first
+            case Io::Eof: input_ = Input::Eof; return finish(End::Client);  // the sender's FIN: it closed first
             case Io::Error: return fail(r.err);  // ECONNRESET: the sender reset (killed, or SO_LINGER 0)
         }
     }
@@ -206,9 +252,44 @@ void Connection::discard() {
 
 void Connection::abandon() {
     reactor_.forget(fd_);
-    if (int err = close_fd(fd_)) stats_.count_error(err);
+    timeouts_.stop(*this);
+    if (int err = close_fd(fd_).error()) stats_.count_error(err);
     fd_ = -1;
+    state_ = State::Closed;
     ++stats_.open_at_exit;
+}
+
+// Timeouts and evictions close the way nginx does: a plain close after reading what is queued (finish),
+// no 408. An idle keep-alive client would take an unsolicited 408 for the answer to its next request,
+// and a slowloris reads nothing anyway. The server closes first, so the TIME-WAIT is ours (closes.server).
+void Connection::expire(Timeouts::Clock k) {
+    switch (k) {
+        case Timeouts::Clock::Head: ++stats_.timeout_header; break;
+        case Timeouts::Clock::Body: ++stats_.timeout_body; break;
+        case Timeouts::Clock::Idle: ++stats_.timeout_idle; break;
+        case Timeouts::Clock::None: break;
+    }
+    finish(End::Server);
+}
+
+void Connection::evict() {
+    if (state_ == State::Idle) ++stats_.evicted_idle;
+    else ++stats_.evicted_head;
+    finish(End::Server);
+}
+
+const char* state_name(Connection::State s) {
+    switch (s) {
+        case Connection::State::Closed: return "Closed";
+        case Connection::State::Head: return "Head";
+        case Connection::State::Body: return "Body";
+        case Connection::State::Idle: return "Idle";
+        case Connection::State::Writing: return "Writing";
+        case Connection::State::Closing: return "Closing";
+        case Connection::State::Leaked: return "Leaked";
+        case Connection::State::Discard: return "Discard";
+    }
+    return "?";
 }
 
 }  // namespace churn

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "http/token.h"
+
 namespace churn::http {
 
 namespace {
@@ -15,23 +17,6 @@ bool is_tchar(char c) {
 }
 
 bool is_token(std::string_view s) { return !s.empty() && std::all_of(s.begin(), s.end(), is_tchar); }
-
-// Field names are case-insensitive (RFC 9110 §5.1); `lower` is already lower case.
-bool iequals(std::string_view s, std::string_view lower) {
-    if (s.size() != lower.size()) return false;
-    for (size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-        if (c != lower[i]) return false;
-    }
-    return true;
-}
-
-std::string_view trim_ows(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 // The unfinished first line can already be judged by its method: a TLS ClientHello or binary noise
 // gets its 400 at once instead of after 8 KiB (431) or never (a client that waits for an answer).
@@ -193,14 +178,10 @@ int RequestParser::header_line(std::string_view line, const char** why) {
         return 501;
     } else if (iequals(name, "connection")) {
         // A comma-separated token list; a request may also repeat the header.
-        while (!value.empty()) {
-            size_t comma = value.find(',');
-            std::string_view tok = trim_ows(value.substr(0, comma));
+        for_each_token(value, [&](std::string_view tok) {
             if (iequals(tok, "close")) conn_close_ = true;
             if (iequals(tok, "keep-alive")) conn_keep_alive_ = true;
-            if (comma == std::string_view::npos) break;
-            value.remove_prefix(comma + 1);
-        }
+        });
     } else if (iequals(name, "expect")) {
         if (iequals(value, "100-continue")) expect_continue_ = true;
     }

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 
+#include "loop/clock.h"
 #include "loop/socket.h"
 #include "loop/sys.h"
 
@@ -20,7 +21,8 @@ int open_spare() {
 }  // namespace
 
 Listener::Listener(Reactor& reactor, const ServerOptions& opt, const Responses& responses, ServerStats& stats)
-    : reactor_(reactor), opt_(opt), responses_(responses), stats_(stats) {
+    : reactor_(reactor), opt_(opt), responses_(responses), stats_(stats),
+      timeouts_(opt.header_timeout_us, opt.body_timeout_us, opt.idle_timeout_us) {
     spare_fd_ = open_spare();
     if (spare_fd_ < 0) throw_sys("open", "/dev/null, O_RDONLY", errno);
     try {
@@ -32,9 +34,13 @@ Listener::Listener(Reactor& reactor, const ServerOptions& opt, const Responses& 
     // Connections may already be queued between listen() and here; EPOLL_CTL_ADD reports a socket that
     // is already readable, so the first edge is not lost.
     reactor_.watch(fd_, EPOLLIN, this);
+    // One periodic timer for every connection's timeouts (timeouts.h says why not one each).
+    if (uint64_t every = timeouts_.sweep_interval_us())
+        sweep_ = reactor_.every(every, [this] { timeouts_.sweep(mono_us()); });
 }
 
 Listener::~Listener() {
+    if (sweep_) reactor_.cancel(sweep_);
     if (fd_ >= 0) {
         if (reactor_.watching(fd_)) reactor_.forget(fd_);
         ::close(fd_);
@@ -45,65 +51,66 @@ Listener::~Listener() {
 std::string Listener::local() const { return local_str(fd_); }
 
 void Listener::on_events(uint32_t) {
-    for (;;) {
-        int rc = accept_one(fd_);
-        if (rc >= 0) {
-            admit(rc);
+    for (int n = 0; n < kAcceptsPerWakeup; ++n) {
+        SockResult r = accept_(fd_);
+        if (r.status == Io::Ok) {
+            admit(r.fd);
             continue;
         }
-        int err = -rc;
-        switch (err) {
-            case EAGAIN:
-#if EWOULDBLOCK != EAGAIN
-            case EWOULDBLOCK:
-#endif
-                return;  // drained: the next connection brings a new edge
+        if (r.status == Io::WouldBlock) return;  // drained: the next connection brings a new edge
+        switch (r.err) {
             case EMFILE:
             case ENFILE:
                 // The fd table is full. accept4() reports this before it looks at the queue, so an empty
                 // queue at EMFILE never says EAGAIN: shed_one() tells us when we are done.
                 if (spare_fd_ < 0) {
-                    stats_.count_error(err);
+                    stats_.count_error(r.err);
                     retry_later();
                     return;
                 }
-                if (shed_one(err) < 0) return;
+                if (!shed_one(r.err)) return;
                 continue;
             case ENOBUFS:
             case ENOMEM:
                 // Kernel memory pressure: hammering accept4() will not help; try again shortly.
-                stats_.count_error(err);
+                stats_.count_error(r.err);
                 retry_later();
                 return;
             case EBADF:
             case EINVAL:
             case ENOTSOCK:
             case EFAULT:
-                throw_sys("accept4", "fd=" + std::to_string(fd_), err);
+                throw_sys("accept4", "fd=" + std::to_string(fd_), r.err);
             default:
                 // ECONNABORTED, EPERM (a firewall rule), and the network errors of the new socket
                 // (EPROTO, ENETDOWN, EHOSTUNREACH, ...): that connection is gone, the next may be fine.
-                stats_.count_error(err);
+                stats_.count_error(r.err);
                 continue;
         }
     }
+    // The cap, not EAGAIN: more may be queued, and no new edge will say so. Come back before sleeping.
+    reactor_.defer(fd_, EPOLLIN);
 }
 
 // EMFILE/ENFILE with the spare fd in hand: free one slot, accept into it, close both ends of the
-// bargain. Returns the fd accept4 gave (already closed), or -errno (-EAGAIN once the queue is empty).
-int Listener::shed_one(int err) {
+// bargain. Returns false only once the queue is drained (EAGAIN): any other outcome -- a connection shed,
+// or one that died in the queue (ECONNABORTED, EPROTO) -- says nothing about the connections behind it,
+// and they get no new edge, so the accept loop must go on.
+bool Listener::shed_one(int err) {
     ::close(spare_fd_);
-    int rc = accept_one(fd_);
-    if (rc >= 0) {
+    SockResult r = accept_(fd_);
+    if (r.status == Io::Ok) {
         ++stats_.accepted;
         ++stats_.shed;
         stats_.count_error(err);  // one count per connection we had to turn away
-        if (int e = close_fd(rc)) stats_.count_error(e);
-    } else if (rc != -EAGAIN) {
-        stats_.count_error(-rc);
+        if (int e = close_fd(r.fd).error()) stats_.count_error(e);
+    } else if (r.status == Io::Error) {
+        stats_.count_error(r.err);
     }
-    spare_fd_ = open_spare();  // may fail if another thread took the slot; retry_later reopens it
-    return rc;
+    // The slot we just freed is ours again (this server has one thread, and nothing else opens fds
+    // between these lines); if open() still fails, retry_later() reopens the spare.
+    spare_fd_ = open_spare();
+    return r.status != Io::WouldBlock;
 }
 
 void Listener::retry_later() {
@@ -117,27 +124,41 @@ void Listener::retry_later() {
     });
 }
 
+// The connection to close so that a new one fits under --max-conns, or nullptr (timeouts.h keeps the
+// lists in order; see listener.h for the policy).
+Connection* Listener::victim() {
+    if (Connection* c = timeouts_.oldest(Timeouts::Clock::Head)) {
+        // The oldest is the best candidate: if even it is within its grace, every other one is too.
+        if (c->clock_since_us() + opt_.evict_grace_us <= mono_us()) return c;
+    }
+    return timeouts_.oldest(Timeouts::Clock::Idle);
+}
+
 void Listener::admit(int fd) {
     ++stats_.accepted;
     if (opt_.max_conns != 0 && stats_.live >= opt_.max_conns) {
-        // Over the limit: accepting and closing at once tells the client "no" in one round trip; leaving
-        // it in the queue would let the backlog fill and SYNs be dropped, which looks like packet loss.
-        ++stats_.rejected;
-        if (int e = close_fd(fd)) stats_.count_error(e);
-        return;
+        Connection* v = opt_.evict ? victim() : nullptr;
+        if (!v) {
+            // Nobody to evict: accepting and closing at once tells the client "no" in one round trip;
+            // leaving it in the queue would let the backlog fill and SYNs be dropped, which looks like loss.
+            ++stats_.rejected;
+            if (int e = close_fd(fd).error()) stats_.count_error(e);
+            return;
+        }
+        v->evict();  // closes it and hands it back to free_ (release), so live drops below the limit
     }
     // Set on the accepted socket, not inherited from the listener, so each run's choice is explicit.
     if (opt_.nodelay) {
         // Nagle would hold a small response while an earlier segment is unacknowledged; with the
         // client's delayed ACK that is a 40 ms stall for pipelined or multi-write answers.
-        if (int e = set_nodelay(fd, true)) stats_.count_error(e);
+        if (int e = set_nodelay(fd, true).error()) stats_.count_error(e);
     }
     if (opt_.linger0) {
-        if (int e = set_linger0(fd)) stats_.count_error(e);
+        if (int e = set_linger0(fd).error()) stats_.count_error(e);
     }
     Connection* c;
     if (free_.empty()) {
-        pool_.push_back(std::make_unique<Connection>(reactor_, *this, opt_, responses_, stats_));
+        pool_.push_back(std::make_unique<Connection>(reactor_, *this, timeouts_, opt_, responses_, stats_));
         c = pool_.back().get();
     } else {
         c = free_.back();

@@ -1,10 +1,11 @@
 // listener.h: the listening socket, its accept loop, and the pool of Connection objects.
 //
 // Edge-triggered: one EPOLLIN edge may stand for many queued connections, so on_events accepts until
-// EAGAIN. accept4() errors fall in three groups (accept(2), "Error handling"):
-//   expected     EAGAIN (queue drained), ECONNABORTED (peer reset while queued), EINTR (retried inside
-//                accept_one), and the new socket's network errors Linux passes on (EPROTO, ENETDOWN, ...):
-//                counted, keep accepting;
+// EAGAIN -- or until kAcceptsPerWakeup, and then the ready list (Reactor::defer) brings it back before the
+// loop sleeps. accept4() errors fall in three groups (accept(2), "Error handling"):
+//   expected     EAGAIN (queue drained: the only way the loop ends), ECONNABORTED (peer reset while
+//                queued), EINTR (retried inside accept_one), and the new socket's network errors Linux
+//                passes on (EPROTO, ENETDOWN, ...): counted, keep accepting;
 //   resources    EMFILE/ENFILE: muduo's spare-fd trick (below); ENOBUFS/ENOMEM: counted, retry in 10 ms;
 //   bugs         EBADF, EINVAL, ENOTSOCK, EFAULT: thrown, the run stops loudly.
 //
@@ -12,22 +13,36 @@
 // readable, and (level-triggered) the loop would spin; (edge-triggered) the queue would just sit there
 // while clients time out. So one fd (/dev/null) is held in reserve: at EMFILE we close it, accept the
 // connection, close that at once (the client sees a clean close instead of a hang), and reopen the spare.
+//
+// --max-conns: at the limit a new connection evicts an old one rather than being refused (timeouts.h
+// keeps the order): first the one that has gone longest without a complete request head, if it has had
+// its grace (ServerOptions::evict_grace_us) to send one; then the longest-idle keep-alive connection;
+// only when there is neither is the newcomer refused. A server that refuses at the limit can be held by anyone who opens max-conns
+// connections and sends nothing; one that evicts serves whoever actually sends a request.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "loop/reactor.h"
+#include "loop/socket.h"
 #include "server/connection.h"
 #include "server/options.h"
 #include "server/response.h"
 #include "server/stats.h"
+#include "server/timeouts.h"
 
 namespace churn {
 
-class Listener final : public Reactor::Handler {
+class Listener final : public Reactor::Handler, public Connection::Owner {
 public:
+    // Fairness: a flood of new connections (a SYN burst, a client reconnecting in a loop) must not keep the
+    // loop accepting while the connections it already has wait to be served; 64 is libuv's kind of number,
+    // enough that a normal burst is taken in one wakeup.
+    static constexpr int kAcceptsPerWakeup = 64;
+
     // socket + bind + listen (throws std::system_error naming the call and address), then watch().
     Listener(Reactor& reactor, const ServerOptions& opt, const Responses& responses, ServerStats& stats);
     ~Listener() override;
@@ -38,14 +53,18 @@ public:
 
     std::string local() const;
     // A Connection that closed itself hands itself back here (see connection.h on lifetimes).
-    void release(Connection* c);
+    void release(Connection* c) override;
     // At exit: close every connection still open.
     void abandon_all();
 
+    // Tests: stand in for accept_one (to script ECONNABORTED, EMFILE, ... where the kernel will not).
+    void set_accept_for_test(std::function<SockResult(int)> fn) { accept_ = std::move(fn); }
+
 private:
     void admit(int fd);
-    int shed_one(int err);
+    bool shed_one(int err);
     void retry_later();
+    Connection* victim();
 
     Reactor& reactor_;
     const ServerOptions& opt_;
@@ -54,6 +73,9 @@ private:
     int fd_ = -1;
     int spare_fd_ = -1;
     bool retry_armed_ = false;
+    std::function<SockResult(int)> accept_ = accept_one;
+    Timeouts timeouts_;
+    TimerId sweep_ = 0;
     std::vector<std::unique_ptr<Connection>> pool_;  // every Connection ever made; reused, never freed
     std::vector<Connection*> free_;
 };

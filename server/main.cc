@@ -42,6 +42,8 @@ nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, c
         {"open_at_exit", s.open_at_exit},
         {"leaked_close_wait", s.leaked},
         {"http_errors", {{"400", s.http_400}, {"431", s.http_431}, {"501", s.http_501}}},
+        {"timeouts", {{"header", s.timeout_header}, {"body", s.timeout_body}, {"idle", s.timeout_idle}}},
+        {"evictions", {{"no_head", s.evicted_head}, {"idle", s.evicted_idle}}},
         {"errors", errors},
         {"max_concurrent", s.max_concurrent},
         {"duration_s", duration_s},
@@ -57,6 +59,10 @@ nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, c
           {"backlog", opt.backlog},
           {"reuseport", opt.reuseport},
           {"max_conns", opt.max_conns},
+          {"evict", opt.evict},
+          {"header_timeout_ms", opt.header_timeout_us / 1e3},
+          {"body_timeout_ms", opt.body_timeout_us / 1e3},
+          {"idle_timeout_ms", opt.idle_timeout_us / 1e3},
           {"duration", opt.duration_s},
           {"json", opt.json_path},
           {"quiet", opt.quiet}}},
@@ -65,13 +71,16 @@ nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, c
 
 void print_summary(const ServerStats& s, double duration_s) {
     std::fprintf(stderr,
-                 "churn-server: %llu connections (%llu rejected), %llu requests, closes client=%llu server=%llu "
-                 "reset=%llu error=%llu open=%llu, errors %llu, 400s %llu 431s %llu 501s %llu, max concurrent "
-                 "%llu, %.2f s\n",
-                 (unsigned long long)s.accepted, (unsigned long long)s.rejected, (unsigned long long)s.requests,
+                 "churn-server: %llu connections (%llu rejected, %llu evicted), %llu requests, closes client=%llu "
+                 "server=%llu reset=%llu error=%llu open=%llu, timeouts %llu, errors %llu, 400s %llu 431s %llu "
+                 "501s %llu, max concurrent %llu, %.2f s\n",
+                 (unsigned long long)s.accepted, (unsigned long long)s.rejected,
+                 (unsigned long long)(s.evicted_head + s.evicted_idle), (unsigned long long)s.requests,
                  (unsigned long long)s.close_client, (unsigned long long)s.close_server,
                  (unsigned long long)s.close_reset, (unsigned long long)s.close_error,
-                 (unsigned long long)s.open_at_exit, (unsigned long long)s.error_total(),
+                 (unsigned long long)s.open_at_exit,
+                 (unsigned long long)(s.timeout_header + s.timeout_body + s.timeout_idle),
+                 (unsigned long long)s.error_total(),
                  (unsigned long long)s.http_400, (unsigned long long)s.http_431, (unsigned long long)s.http_501,
                  (unsigned long long)s.max_concurrent, duration_s);
 }

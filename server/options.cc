@@ -37,6 +37,20 @@ double to_seconds(const char* name, const std::string& text) {
     return v;
 }
 
+// "10s", "500ms", or a bare number of seconds ("2.5"), as microseconds; 0 turns the clock off.
+uint64_t to_timeout_us(const char* name, const std::string& text) {
+    char* end = nullptr;
+    double v = std::strtod(text.c_str(), &end);
+    std::string unit = end ? std::string(end) : "";
+    double scale = unit == "ms" ? 1e3 : (unit == "s" || unit.empty()) ? 1e6 : 0;
+    if (text.empty() || end == text.c_str() || scale == 0 || !std::isfinite(v))
+        throw BadValue{std::string(name) + ": '" + text + "' is not a duration (e.g. 10s, 500ms, 0 = off)"};
+    if (v < 0) throw BadValue{std::string(name) + ": must be >= 0"};
+    if (v * scale > 86400e6) throw BadValue{std::string(name) + ": must be <= 86400s"};
+    double us = std::ceil(v * scale);  // round up: a timeout never fires early
+    return static_cast<uint64_t>(us);
+}
+
 std::string one_of(const char* name, const std::string& text, const char* a, const char* b) {
     if (text == a || text == b) return text;
     throw BadValue{std::string(name) + ": must be '" + a + "' or '" + b + "', got '" + text + "'"};
@@ -49,6 +63,7 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
                  "Answers every request with the same --size byte body; counts who closed each connection."};
     app.name("churn-server");
     std::string size = "64", close = "client", nodelay = "on", backlog = "4096", max_conns = "0", duration = "0";
+    std::string evict = "on", header_timeout = "10s", body_timeout = "10s", idle_timeout = "75s";
     app.add_option("--listen", opt.listen, "address to listen on: IPv4:PORT, [IPv6]:PORT or PORT")
         ->required()
         ->type_name("ADDR:PORT");
@@ -68,9 +83,22 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
     app.add_option("--backlog", backlog, "listen() backlog (default 4096; the kernel caps it at somaxconn)")
         ->type_name("N");
     app.add_flag("--reuseport", opt.reuseport, "SO_REUSEPORT on the listening socket");
-    app.add_option("--max-conns", max_conns, "open connections allowed; more are accepted and closed at once "
-                                             "(0 = unlimited)")
+    app.add_option("--max-conns", max_conns, "open connections allowed (0 = unlimited); at the limit a new "
+                                             "connection evicts an old one (--evict), or is closed at once")
         ->type_name("N");
+    app.add_option("--evict", evict,
+                   "at --max-conns, close the connection that has gone longest without a request head (then "
+                   "the longest idle) to admit the new one (default on); off: refuse the new one")
+        ->type_name("on|off");
+    app.add_option("--header-timeout", header_timeout,
+                   "a request head must be complete this long after its first byte (default 10s; 500ms, 2s, 0 = off)")
+        ->type_name("DURATION");
+    app.add_option("--body-timeout", body_timeout,
+                   "at most this long between two reads of a declared request body (default 10s; 0 = off)")
+        ->type_name("DURATION");
+    app.add_option("--idle-timeout", idle_timeout,
+                   "close a keep-alive connection idle this long (default 75s; 0 = off)")
+        ->type_name("DURATION");
     app.add_option("--duration", duration, "stop after this many seconds (0 = until SIGINT/SIGTERM)")
         ->type_name("SECONDS");
     app.add_option("--json", opt.json_path, "write the counters as a JSON object to FILE on exit")->type_name("FILE");
@@ -92,6 +120,10 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
         opt.backlog = static_cast<int>(to_integer("--backlog", backlog, 1, std::numeric_limits<int>::max()));
         opt.max_conns = static_cast<uint64_t>(
             to_integer("--max-conns", max_conns, 0, std::numeric_limits<long long>::max()));
+        opt.evict = one_of("--evict", evict, "on", "off") == "on";
+        opt.header_timeout_us = to_timeout_us("--header-timeout", header_timeout);
+        opt.body_timeout_us = to_timeout_us("--body-timeout", body_timeout);
+        opt.idle_timeout_us = to_timeout_us("--idle-timeout", idle_timeout);
         opt.duration_s = to_seconds("--duration", duration);
         if (app.count("--json") && opt.json_path.empty()) throw BadValue{"--json: needs a file name"};
     } catch (const BadValue& e) {

@@ -22,6 +22,18 @@ struct ServerOptions {
     int backlog = 4096;
     bool reuseport = false;
     uint64_t max_conns = 0;  // 0 = unlimited
+    bool evict = true;       // at max_conns, evict the connection with the least progress instead of refusing
+    // Not an option: a connection younger than this is not evicted for lack of a request head, since its
+    // request may be one round trip away (a burst of honest clients past --max-conns would otherwise
+    // evict each other). Tests set it to 0 or to forever.
+    uint64_t evict_grace_us = 1'000'000;
+    // Connection clocks (server/timeouts.h), microseconds, 0 = off. nginx uses 60 s, 60 s and 75 s; the
+    // lab's heads and bodies cross a local veth (or an emulated path of a few RTTs), so 10 s is already
+    // generous, and a slowloris is closed 6x sooner. Idle stays at nginx's 75 s: longer than a default
+    // 40 s run, so a pooled experiment never meets a server-side idle close it did not ask for.
+    uint64_t header_timeout_us = 10'000'000;
+    uint64_t body_timeout_us = 10'000'000;  // between two reads that bring body bytes, like nginx's
+    uint64_t idle_timeout_us = 75'000'000;
     double duration_s = 0;   // 0 = until SIGINT/SIGTERM
     std::string json_path;   // empty = no JSON
     bool quiet = false;      // no summary line on exit

@@ -41,9 +41,27 @@ TEST_CASE("churn-server cli: defaults") {
     CHECK(c.opt.backlog == 4096);
     CHECK_FALSE(c.opt.reuseport);
     CHECK(c.opt.max_conns == 0);
+    CHECK(c.opt.evict);
+    CHECK(c.opt.header_timeout_us == 10'000'000);
+    CHECK(c.opt.body_timeout_us == 10'000'000);
+    CHECK(c.opt.idle_timeout_us == 75'000'000);
     CHECK(c.opt.duration_s == 0);
     CHECK(c.opt.json_path.empty());
     CHECK_FALSE(c.opt.quiet);
+}
+
+TEST_CASE("churn-server cli: timeouts in s or ms, 0 = off; --evict") {
+    Cli c = run_cli({"--listen", "127.0.0.1:18080", "--header-timeout", "500ms", "--body-timeout", "2.5s",
+                     "--idle-timeout", "0", "--evict", "off"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.header_timeout_us == 500'000);
+    CHECK(c.opt.body_timeout_us == 2'500'000);
+    CHECK(c.opt.idle_timeout_us == 0);
+    CHECK_FALSE(c.opt.evict);
+    c = run_cli({"--listen", "127.0.0.1:18080", "--header-timeout", "3", "--idle-timeout", "0.0015ms"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.header_timeout_us == 3'000'000);  // a bare number is seconds, like --duration
+    CHECK(c.opt.idle_timeout_us == 2);             // rounded up: a timeout never fires early
 }
 
 TEST_CASE("churn-server cli: every option") {
@@ -88,6 +106,19 @@ TEST_CASE("churn-server cli: bad values: one line, exit 2") {
         {{"--listen", "127.0.0.1:18080", "--duration", "soon"},
          "churn-server: --duration: 'soon' is not a number of seconds\n"},
         {{"--listen", "127.0.0.1:18080", "--duration", "-1"}, "churn-server: --duration: must be >= 0\n"},
+        {{"--listen", "127.0.0.1:18080", "--header-timeout", "nan"},
+         "churn-server: --header-timeout: 'nan' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
+        {{"--listen", "127.0.0.1:18080", "--idle-timeout", "inf"},
+         "churn-server: --idle-timeout: 'inf' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
+        {{"--listen", "127.0.0.1:18080", "--body-timeout", "-1s"}, "churn-server: --body-timeout: must be >= 0\n"},
+        {{"--listen", "127.0.0.1:18080", "--header-timeout", "-nan"},
+         "churn-server: --header-timeout: '-nan' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
+        {{"--listen", "127.0.0.1:18080", "--header-timeout", "10m"},
+         "churn-server: --header-timeout: '10m' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
+        {{"--listen", "127.0.0.1:18080", "--header-timeout", "ms"},
+         "churn-server: --header-timeout: 'ms' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
+        {{"--listen", "127.0.0.1:18080", "--idle-timeout", "1e300"}, "churn-server: --idle-timeout: must be <= 86400s\n"},
+        {{"--listen", "127.0.0.1:18080", "--evict", "yes"}, "churn-server: --evict: must be 'on' or 'off', got 'yes'\n"},
         {{"--listen", "127.0.0.1:0"}, "churn-server: --listen: bad port '0' in '127.0.0.1:0' (want 1-65535)\n"},
         {{"--listen", "localhost:80"},
          "churn-server: --listen: bad address 'localhost' (want a numeric IPv4 or IPv6 address)\n"},

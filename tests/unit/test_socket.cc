@@ -128,13 +128,14 @@ TEST_CASE("connect to a closed port on 127.0.0.1: ECONNREFUSED via SO_ERROR afte
     CHECK(errno_name(ECONNREFUSED) == "ECONNREFUSED");
     Endpoint ep = closed_port();
 
-    ConnectStart cs = connect_tcp(ep);
-    if (cs.state == ConnectStart::Failed) {  // loopback may refuse synchronously
+    SockResult cs = connect_tcp(ep);
+    if (cs.status == Io::Error) {  // loopback may refuse synchronously
         CHECK(cs.fd == -1);
         CHECK(cs.err == ECONNREFUSED);
+        CHECK(cs.error() == ECONNREFUSED);
         return;
     }
-    REQUIRE(cs.state == ConnectStart::InProgress);
+    REQUIRE(cs.status == Io::WouldBlock);
     REQUIRE(cs.fd >= 0);
 
     Reactor r;
@@ -142,7 +143,7 @@ TEST_CASE("connect to a closed port on 127.0.0.1: ECONNREFUSED via SO_ERROR afte
     uint32_t seen = 0;
     auto on_writable = [&](uint32_t events) {
         seen = events;
-        err = take_socket_error(cs.fd);
+        err = take_socket_error(cs.fd).error();
         return true;
     };
     FnHandler h(r, on_writable);
@@ -153,9 +154,9 @@ TEST_CASE("connect to a closed port on 127.0.0.1: ECONNREFUSED via SO_ERROR afte
     CHECK(err == ECONNREFUSED);
     CHECK(errno_name(err) == "ECONNREFUSED");
     CHECK((seen & EPOLLERR) != 0);
-    CHECK(take_socket_error(cs.fd) == 0);  // SO_ERROR is read-and-clear
+    CHECK(take_socket_error(cs.fd).status == Io::Ok);  // SO_ERROR is read-and-clear
     r.forget(cs.fd);
-    CHECK(close_fd(cs.fd) == 0);
+    CHECK(close_fd(cs.fd).status == Io::Ok);
 }
 
 TEST_CASE("loopback connect + accept through the reactor; drained listener says -EAGAIN", "[socket]") {
@@ -165,24 +166,27 @@ TEST_CASE("loopback connect + accept through the reactor; drained listener says 
     CHECK(port_of(server) != 0);
 
     // Nothing has connected yet: the accept queue is empty, and that is EAGAIN, not an error.
-    CHECK(accept_one(lfd) == -EAGAIN);
+    SockResult none = accept_one(lfd);
+    CHECK(none.status == Io::WouldBlock);
+    CHECK(none.err == 0);  // EAGAIN is a status, never an errno to count
+    CHECK(none.fd == -1);
 
-    ConnectStart cs = connect_tcp(server);
-    REQUIRE(cs.state != ConnectStart::Failed);
+    SockResult cs = connect_tcp(server);
+    REQUIRE(cs.status != Io::Error);
     REQUIRE(cs.fd >= 0);
 
     Reactor r;
     std::vector<int> accepted;
-    int last_accept = 0;
+    SockResult last_accept = SockResult::ok();
     int connect_err = -1;
     bool connected = false;
     auto on_listener = [&](uint32_t) {
         // Edge-triggered: accept until EAGAIN.
-        while ((last_accept = accept_one(lfd)) >= 0) accepted.push_back(last_accept);
+        while ((last_accept = accept_one(lfd)).status == Io::Ok) accepted.push_back(last_accept.fd);
         return connected && !accepted.empty();
     };
     auto on_client = [&](uint32_t) {
-        connect_err = take_socket_error(cs.fd);
+        connect_err = take_socket_error(cs.fd).error();
         connected = true;
         return !accepted.empty();
     };
@@ -194,14 +198,14 @@ TEST_CASE("loopback connect + accept through the reactor; drained listener says 
     r.run();
 
     REQUIRE(accepted.size() == 1);
-    CHECK(last_accept == -EAGAIN);
+    CHECK(last_accept.status == Io::WouldBlock);
     CHECK(connect_err == 0);
     int sfd = accepted[0];
     CHECK(peer_str(sfd) == local_str(cs.fd));
     CHECK(local_str(sfd) == server.str());
     CHECK(peer_str(cs.fd) == server.str());
 
-    CHECK(set_nodelay(cs.fd, true) == 0);
+    CHECK(set_nodelay(cs.fd, true).status == Io::Ok);
     int v = 0;
     socklen_t len = sizeof v;
     REQUIRE(::getsockopt(cs.fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0);
@@ -217,11 +221,13 @@ TEST_CASE("loopback connect + accept through the reactor; drained listener says 
     REQUIRE(rd.status == Io::Ok);
     CHECK(std::string(buf, rd.bytes) == "ping");
 
-    CHECK(set_linger0(cs.fd) == 0);  // RST on close: no TIME-WAIT left behind by the test
+    CHECK(set_linger0(cs.fd).status == Io::Ok);  // RST on close: no TIME-WAIT left behind by the test
     r.forget(cs.fd);
     r.forget(lfd);
-    CHECK(close_fd(cs.fd) == 0);
-    CHECK(close_fd(sfd) == 0);
-    CHECK(close_fd(lfd) == 0);
-    CHECK(close_fd(lfd) == EBADF);  // a double close is a bookkeeping bug, and close_fd says so
+    CHECK(close_fd(cs.fd).status == Io::Ok);
+    CHECK(close_fd(sfd).status == Io::Ok);
+    CHECK(close_fd(lfd).status == Io::Ok);
+    SockResult twice = close_fd(lfd);
+    CHECK(twice.status == Io::Error);
+    CHECK(twice.error() == EBADF);  // a double close is a bookkeeping bug, and close_fd says so
 }
