@@ -244,7 +244,9 @@ else
   check_path props 5 1 100 "$(link_bdp_pkts 100 10)" --queue-pkts 20
 fi
 steal=$(awk -v a="$steal0" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; split(a, x, " ");
-  printf "%d ticks of %d, %.1f %%", $9 - x[1], t - x[2], (t > x[2] ? 100 * ($9 - x[1]) / (t - x[2]) : 0); exit }' /proc/stat)
+  # The share is computed first: an unparenthesised ">" among printf arguments is a redirection in awk.
+  pct = 0; if (t > x[2]) pct = 100 * ($9 - x[1]) / (t - x[2])
+  printf "%d ticks of %d, %.1f %%", $9 - x[1], t - x[2], pct; exit }' /proc/stat)
 echo | tee -a "$TABLE"
 echo "link-check: $(( $(date +%s) - t_start )) s; host steal over the check: $steal; load average after: $(cut -d' ' -f1-3 /proc/loadavg); $bad_exact exact and $bad_timing timing figure(s) out of bounds" | tee -a "$TABLE"
 if [ -n "$OUT" ]; then mkdir -p "$OUT" && cp "$W"/*.json "$W"/*.txt "$OUT"/; fi
