@@ -8,6 +8,8 @@
 #   evidence/compare-rtt/  results/latest-rtt       make compare-rtt (over an emulated RTT)
 #   evidence/bench/        results/bench*-<ts>      make bench: the three tables
 #   evidence/cc/           results/cc-<ts>          make run-cc
+#   evidence/link/         results/link-check-<ts>  make link-check: check.txt (its table)
+#                          results/link-timing-<ts> make link-timing: timing.md
 # A kind with no run yet is left as it is (said so); a compare run missing a file is an error.
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -63,4 +65,21 @@ if [ -n "$c" ] && [ -e "$c/cc.json" ]; then
   echo "evidence: cc from $c"
 else
   echo "evidence: no results/cc-* (run make run-cc), left as it is"
+fi
+
+# The emulated link: the newest full link-check's table and the newest timing table, as they printed.
+mkdir -p evidence/link
+# Only a full run (QUICK=1 checks less): the newest whose table says so.
+l=$(grep -l '^link-check: churn-link, full run' results/link-check-2*/table.txt 2>/dev/null | tail -1)
+l=${l%/table.txt}
+if [ -n "$l" ]; then
+  cp "$l/table.txt" evidence/link/check.txt && echo "evidence: link-check from $l"
+else
+  echo "evidence: no results/link-check-* (run make link-check), left as it is"
+fi
+l=$(newest link-timing)
+if [ -n "$l" ] && grep -q '^Run: ' "$l/timing.md" 2>/dev/null; then
+  cp "$l/timing.md" evidence/link/timing.md && echo "evidence: link-timing from $l"
+else
+  echo "evidence: no complete results/link-timing-* (run make link-timing), left as it is"
 fi

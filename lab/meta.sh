@@ -34,3 +34,13 @@ meta_steal() {
   awk -v a="$1" -v b="$now" 'BEGIN { split(a, x, " "); split(b, y, " "); s = y[1] - x[1]; t = y[2] - x[2]
     printf "  \"host_steal\": {\"ticks\": %d, \"of_ticks\": %d, \"pct\": %.2f},\n", s, t, (t > 0 ? 100 * s / t : 0) }'
 }
+
+# meta_run_line COMMAND: the line under a table a script renders itself (link-check, link-timing): the
+# command, the machine, the kernel, the date and the commit, as the generated blocks of the docs say it.
+meta_run_line() {
+  local commit
+  commit=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+  [ "$commit" != unknown ] && [ -n "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] && commit+="-dirty"
+  printf 'Run: `%s` on %s (%s CPUs), kernel %s, %s, commit %s.\n' \
+    "$1" "$(hostname)" "$(nproc)" "$(uname -r)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$commit"
+}

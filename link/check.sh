@@ -29,6 +29,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 source lab/netns.sh
 source lab/link.sh
+source lab/meta.sh
 
 MODE=full OUT=""
 while [ $# -gt 0 ]; do
@@ -249,7 +250,8 @@ steal=$(awk -v a="$steal0" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; s
   printf "%d ticks of %d, %.1f %%", $9 - x[1], t - x[2], pct; exit }' /proc/stat)
 echo | tee -a "$TABLE"
 echo "link-check: $(( $(date +%s) - t_start )) s; host steal over the check: $steal; load average after: $(cut -d' ' -f1-3 /proc/loadavg); $bad_exact exact and $bad_timing timing figure(s) out of bounds" | tee -a "$TABLE"
-if [ -n "$OUT" ]; then mkdir -p "$OUT" && cp "$W"/*.json "$W"/*.txt "$OUT"/; fi
+meta_run_line "make link-check${LINK_CHECK_HOW:+ $LINK_CHECK_HOW}" | tee -a "$TABLE"
+if [ -n "$OUT" ]; then mkdir -p "$OUT" && cp "$W"/*.json "$W"/*.txt "$OUT"/ && echo "link-check: results in $OUT"; fi
 lab_down 2> /dev/null
 [ $bad_exact -eq 0 ] || exit 1
 if [ $bad_timing -gt 0 ]; then [ $MODE = properties ] && exit 3; exit 1; fi

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# link/timing.sh [REPS]: what each of churn-link's timing measures buys on this host, as a markdown table
+# link/timing.sh [REPS [OUT_DIR]]: what each of churn-link's timing measures buys on this host, as a markdown table
 # (the table of EXPERIMENTS.md's link timing section). One lab; for each variant REPS link runs (default 3), each
 # carrying 50 000 paced 128-byte datagrams A->B at 25 000 packets/s over a 1 ms one-way delay, the rate
 # where a stall of a few ms overflows a default TUN ring. Per variant, the medians over its runs of:
@@ -13,7 +13,13 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 source lab/netns.sh
 source lab/link.sh
+source lab/meta.sh
 REPS=${1:-3}
+# With OUT_DIR (make link-timing passes results/link-timing-<ts>), the table is also kept there as
+# timing.md, which `make evidence` copies to evidence/link/ for EXPERIMENTS.md.
+OUT=${2:-}
+if [ -n "$OUT" ]; then mkdir -p "$OUT" || exit 2; exec > >(tee "$OUT/timing.md"); fi
+steal0=$(steal_sample)
 LINK=build/bin/churn-link
 [ -x "$LINK" ] || { echo "timing: $LINK is not built" >&2; exit 2; }
 lab_up 2> /dev/null || { echo "timing: lab_up failed" >&2; exit 1; }
@@ -80,3 +86,7 @@ variant "before, link stalled 3 x 50 ms" 500 50 --no-mlock
 variant "now (ring 10000, mlock), stalled 3 x 50 ms" 10000 50
 variant "now, pinned to CPU $last_cpu, stalled 3 x 50 ms" 10000 50 --cpu $last_cpu
 lab_down 2> /dev/null
+echo
+steal=$(meta_steal "$steal0" | sed -E 's/.*"pct": ([0-9.]+).*/\1/')
+echo "Host steal over the whole run: $steal %; load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
+meta_run_line "make link-timing REPS=$REPS"
