@@ -23,9 +23,12 @@
 # (net.ipv6.conf.*.stable_secret cannot be read until set: sysctl skips it with an error, sent to null.)
 
 host_state() {  # FILE PREFIX
+  # The short sections first, so that a diff cut at 60 lines still shows them: one new link alone adds
+  # some 70 per-device sysctls (net.ipv4.conf.DEV.*, net.ipv6.conf.DEV.*, ...).
   {
-    echo "## sysctl net.*"
-    sysctl -a -r '^net\.' 2>/dev/null | grep -vE '^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key|ipv4\.tcp_available_congestion_control) ='
+    echo "## namespaces (not churnlab-*, or churnlab-$2*)"
+    ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E -v '^churnlab-' | sort
+    ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E "^churnlab-$2" | sort
     echo "## links"
     ip -o link show | sed -E 's/\\ +/ /g'
     echo "## addresses"
@@ -34,9 +37,8 @@ host_state() {  # FILE PREFIX
     ip -4 route show table all
     echo "## routes (IPv6, all tables)"
     ip -6 route show table all | sed -E 's/ expires [0-9]+sec//'
-    echo "## namespaces (not churnlab-*, or churnlab-$2*)"
-    ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E -v '^churnlab-' | sort
-    ip netns list 2>/dev/null | awk '{ print $1 }' | grep -E "^churnlab-$2" | sort
+    echo "## sysctl net.*"
+    sysctl -a -r '^net\.' 2>/dev/null | grep -vE '^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key|ipv4\.tcp_available_congestion_control) ='
   } > "$1"
 }
 
