@@ -17,8 +17,8 @@ source tests/integration/lib.sh   # noise_sample / noise_since (it only defines 
 
 cpu=$(( $(nproc) - 1 ))
 log=$(mktemp)
-# exec: $! is the spinning shell itself, not a taskset wrapper that would outlive a kill. Between bursts
-# of ~0.1 s it checks that we are alive: even a SIGKILL to us (no trap runs) leaves no hog behind.
+# taskset execs the shell, so $! is the spinning shell itself. Between bursts (a fraction of a second)
+# it checks that we are alive: even a SIGKILL to us (no trap runs) leaves no hog behind for long.
 taskset -c "$cpu" bash -c 'while kill -0 "$1" 2>/dev/null; do for ((i = 0; i < 200000; i++)); do :; done; done' \
   hog $$ &
 hog=$!
