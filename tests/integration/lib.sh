@@ -190,10 +190,14 @@ lab_restart() {
 # wait_until SECONDS WHAT CMD...: run CMD every 50 ms until it succeeds; fail naming WHAT after SECONDS.
 # A fixed sleep is a guess about how fast the host is today; this waits as long as needed and no longer,
 # and its bound only catches the condition never coming.
+# The bound is wall time (EPOCHREALTIME, us), not a number of polls: on a loaded host one poll (an `ss`
+# in a namespace) can itself take tens of ms.
 wait_until() {
-  local secs=$1 what=$2 t0=$SECONDS i; shift 2
-  for ((i = 0; i < secs * 20; i++)); do
-    "$@" && { note "ok $what (after $((SECONDS - t0)) s)"; return 0; }
+  local secs=$1 what=$2 t0=${EPOCHREALTIME/./} now; shift 2
+  while :; do
+    "$@" && { note "ok $what (after $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms)"; return 0; }
+    now=${EPOCHREALTIME/./}
+    (( now - t0 < secs * 1000000 )) || break
     sleep 0.05
   done
   fail "$what: not within $secs s"
@@ -242,8 +246,15 @@ check_between() {  # WHAT MEASURED LO HI
   fi
   CHECK_WHY="$1: measured $2, expected within [$3, $4]"; note "miss: $CHECK_WHY"; return 1
 }
-check_le() { check_between "$1" "$2" -1e308 "$3"; }
-check_ge() { check_between "$1" "$2" "$3" 1e308; }
+check_cmp() {  # WHAT MEASURED OP(<=|>=) BOUND
+  need_num "$1" "$2"
+  if awk -v a="$2" -v b="$4" -v op="$3" 'BEGIN{exit !(op == "<=" ? a <= b : a >= b)}'; then
+    note "ok $1 = $2 ($3 $4)"; return 0
+  fi
+  CHECK_WHY="$1: measured $2, expected $3 $4"; note "miss: $CHECK_WHY"; return 1
+}
+check_le() { check_cmp "$1" "$2" "<=" "$3"; }
+check_ge() { check_cmp "$1" "$2" ">=" "$3"; }
 
 # timing_attempts N FN [ARGS...]: run FN until it returns 0, at most N times (see above). FN can read
 # TIMING_ATTEMPT (1, 2, ...), e.g. to call lab_restart before its second attempt.

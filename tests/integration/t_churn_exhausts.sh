@@ -8,6 +8,7 @@ lab_start
 ports=1000 rate=1000
 
 assert_eq "client ip_local_port_range" "$(ns_sysctl "$LAB_CLI" net.ipv4.ip_local_port_range)" "40000 40999"
+
 attempt() {
   [ "$TIMING_ATTEMPT" -eq 1 ] || lab_restart   # the ports of the attempt before sit in TIME-WAIT for 60 s
   start_server
