@@ -8,6 +8,7 @@
 // and is tried again, up to 5 times, before lateness counts as a failure.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
@@ -51,7 +52,8 @@ struct Noise {
         std::ostringstream o;
         o.precision(1);
         o << std::fixed << "steal " << (total > a.total ? 100.0 * (steal - a.steal) / (total - a.total) : 0.0)
-          << " %, cpu pressure " << (at_us > a.at_us ? 100.0 * (psi_us - a.psi_us) / (at_us - a.at_us) : 0.0) << " %";
+          << " %, cpu pressure "
+          << std::min(100.0, at_us > a.at_us ? 100.0 * (psi_us - a.psi_us) / (at_us - a.at_us) : 0.0) << " %";
         return o.str();
     }
 };
