@@ -38,7 +38,8 @@ host_state() {  # FILE PREFIX
     echo "## routes (IPv6, all tables)"
     ip -6 route show table all | sed -E 's/ expires [0-9]+sec//'
     echo "## sysctl net.*"
-    sysctl -a -r '^net\.' 2>/dev/null | grep -vE '^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key|ipv4\.tcp_available_congestion_control) ='
+    sysctl -a -r '^net\.' 2>/dev/null |
+      grep -vE '^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key|ipv4\.tcp_available_congestion_control) ='
   } > "$1"
 }
 

@@ -72,6 +72,10 @@ assert_eq "window: flow 0's client is the client host" "$(json_get "$w" flows.0.
 grep -q "request [0-9]* on an established connection: no SYN, the handshake's round trip" "$LAB_TMP/annotate.txt" ||
   fail "annotate of the window does not show a request on an established connection: $(head -c 600 "$LAB_TMP/annotate.txt")"
 note "ok annotate: $(grep -m1 'on an established connection' "$LAB_TMP/annotate.txt" | sed 's/  */ /g')"
-"$PCAP" annotate "$whole" --flow 0 > "$LAB_TMP/annotate-whole.txt" || fail "annotate exited $?"
+# Which pooled connections carry the load is the pool's choice (any idle one; measured: sometimes only 2
+# of the 4, and not always the first one opened), so: the first flow that carried two requests or more.
+busy=$(json_flat "$d" | awk -F'\t' '$1 ~ /^flows\.[0-9]+\.requests$/ && $2 >= 2 { split($1, a, "."); print a[2]; exit }')
+[ -n "$busy" ] || fail "whole run: no connection carried two requests"
+"$PCAP" annotate "$whole" --flow "$busy" > "$LAB_TMP/annotate-whole.txt" || fail "annotate exited $?"
 grep -q "request 2 on the same connection: no new SYN" "$LAB_TMP/annotate-whole.txt" ||
-  fail "annotate of the whole run does not show request 2 on the same connection"
+  fail "annotate of the whole run (flow $busy) does not show request 2 on the same connection"
