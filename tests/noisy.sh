@@ -18,9 +18,12 @@ source tests/integration/lib.sh   # noise_sample / noise_since (it only defines 
 cpu=$(( $(nproc) - 1 ))
 log=$(mktemp)
 # taskset execs the shell, so $! is the spinning shell itself. Between bursts (a fraction of a second)
-# it checks that we are alive: even a SIGKILL to us (no trap runs) leaves no hog behind for long.
-taskset -c "$cpu" bash -c 'while kill -0 "$1" 2>/dev/null; do for ((i = 0; i < 200000; i++)); do :; done; done' \
-  hog $$ &
+# it checks that we are still its parent: even a SIGKILL to us (no trap runs) leaves no hog behind for
+# long. The parent in /proc/self/stat, not `kill -0 $$`: a killed parent not yet reaped is a zombie, and
+# kill -0 still succeeds on a zombie, but its children are handed to another process at once.
+taskset -c "$cpu" bash -c 'while read -r _ _ _ pp _ < /proc/$BASHPID/stat && [ "$pp" = "$1" ]; do
+    for ((i = 0; i < 50000; i++)); do :; done
+  done' hog $$ &
 hog=$!
 trap 'kill "$hog" 2>/dev/null; wait "$hog" 2>/dev/null; rm -f "$log"' EXIT
 trap 'exit 130' INT
