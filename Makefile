@@ -31,7 +31,7 @@ BINARIES   := $(foreach m,$(MODULES),$(if $(wildcard $(m)/main.cc),$(BIN)/churn-
 
 -include $(wildcard */module.mk)
 
-.PHONY: all build deps test unit integration compare compare-rtt run-churn run-pooled run-leak bench lab-clean clean experiments evidence docs-check help
+.PHONY: all build deps test unit integration compare compare-rtt run-churn run-pooled run-leak bench lab-clean clean experiments evidence docs-check help test-noisy
 .DEFAULT_GOAL := all
 
 all: build
@@ -47,6 +47,7 @@ help:
 	@echo "make link-check    the emulated link measured against its configuration"
 	@echo "make fuzz          libFuzzer on churn-pcap's decoder (FUZZ_SECONDS=60)"
 	@echo "make test          unit tests, then integration tests in lab namespaces (root)"
+	@echo "make test-noisy    make test while a busy loop spins on one CPU (timing bounds must hold)"
 	@echo "make bench         churnlab against wrk, ab and nginx, ratios printed"
 	@echo "make evidence      copy results/latest into evidence/ and regenerate the docs' generated blocks"
 	@echo "make experiments   regenerate EXPERIMENTS.md and README.md blocks from committed evidence/"
@@ -94,6 +95,9 @@ integration: build deps-lab
 
 test: build $(UNIT_BIN) deps-lab deps-pcap
 	+@tests/run.sh
+
+test-noisy: build $(UNIT_BIN) deps-lab deps-pcap
+	+@tests/noisy.sh
 
 # ---- the lab ----
 compare: build deps-lab deps-pcap

@@ -119,6 +119,11 @@ snmp_get() {
   ip netns exec "$1" awk -v g="$2:" -v c="$3" '$1 == g { if (!hdr) { for (i = 2; i <= NF; i++) col[$i] = i; hdr = 1 }
     else { print $(col[c]); found = 1 } } END { exit !found }' /proc/net/snmp
 }
+# wire_quiet NS: no TCP connection to or from $PORT in NS is still exchanging packets (every one is gone
+# or in TIME-WAIT, whose last ACK is sent): a capture taken there has seen the last FIN by now.
+wire_quiet() {
+  [ "$(ip netns exec "$1" ss -H -tn state connected exclude time-wait "( dport = :$PORT or sport = :$PORT )" | wc -l)" -eq 0 ]
+}
 ns_sysctl() { ip netns exec "$1" sysctl -n "$2" | tr -s ' \t' ' '; }
 
 # ---- the programs ------------------------------------------------------------------------------------------
@@ -173,6 +178,30 @@ lab_start() {
   lab_up || fail "lab_up failed"
   lab_tmpdir || fail "lab_tmpdir failed"
 }
+# lab_restart: the same lab torn down and built again (same RUNID, same overrides), for a timing attempt
+# that needs fresh namespaces: no TIME-WAIT, no counters from the attempt before.
+lab_restart() {
+  lab_down
+  lab_up || fail "lab_up (again) failed"
+  lab_tmpdir || fail "lab_tmpdir failed"
+}
+
+# ---- waiting for a condition, not for a guess -------------------------------------------------------------
+# wait_until SECONDS WHAT CMD...: run CMD every 50 ms until it succeeds; fail naming WHAT after SECONDS.
+# A fixed sleep is a guess about how fast the host is today; this waits as long as needed and no longer,
+# and its bound only catches the condition never coming.
+# The bound is wall time (EPOCHREALTIME, us), not a number of polls: on a loaded host one poll (an `ss`
+# in a namespace) can itself take tens of ms.
+wait_until() {
+  local secs=$1 what=$2 t0=${EPOCHREALTIME/./} now; shift 2
+  while :; do
+    "$@" && { note "ok $what (after $(( (${EPOCHREALTIME/./} - t0) / 1000 )) ms)"; return 0; }
+    now=${EPOCHREALTIME/./}
+    (( now - t0 < secs * 1000000 )) || break
+    sleep 0.05
+  done
+  fail "$what: not within $secs s"
+}
 
 # ---- the host's noise ----------------------------------------------------------------------------------------
 # These machines are shared 2-CPU VMs: the hypervisor steals CPU time (the steal column of /proc/stat,
@@ -217,13 +246,23 @@ check_between() {  # WHAT MEASURED LO HI
   fi
   CHECK_WHY="$1: measured $2, expected within [$3, $4]"; note "miss: $CHECK_WHY"; return 1
 }
-check_le() { check_between "$1" "$2" -1e308 "$3"; }
-check_ge() { check_between "$1" "$2" "$3" 1e308; }
+check_cmp() {  # WHAT MEASURED OP(<=|>=) BOUND
+  need_num "$1" "$2"
+  if awk -v a="$2" -v b="$4" -v op="$3" 'BEGIN{exit !(op == "<=" ? a <= b : a >= b)}'; then
+    note "ok $1 = $2 ($3 $4)"; return 0
+  fi
+  CHECK_WHY="$1: measured $2, expected $3 $4"; note "miss: $CHECK_WHY"; return 1
+}
+check_le() { check_cmp "$1" "$2" "<=" "$3"; }
+check_ge() { check_cmp "$1" "$2" ">=" "$3"; }
 
-# timing_attempts N FN [ARGS...]: run FN until it returns 0, at most N times (see above).
+# timing_attempts N FN [ARGS...]: run FN until it returns 0, at most N times (see above). FN can read
+# TIMING_ATTEMPT (1, 2, ...), e.g. to call lab_restart before its second attempt.
+TIMING_ATTEMPT=0
 timing_attempts() {
   local n=$1 i t0 noise all=""; shift
   for i in $(seq 1 "$n"); do
+    TIMING_ATTEMPT=$i
     t0=$(noise_sample)
     CHECK_WHY=""
     if "$@"; then

@@ -10,6 +10,10 @@
 # A test is also failed if it leaves anything behind: a churnlab-<RUNID>-* namespace or a process
 # carrying its CHURNLAB_RUN=<RUNID> marker. Those are then removed with lab/clean.sh <RUNID>.
 #
+# And the host must be left as it was found: its net.* sysctls, links, addresses, routes and namespaces
+# are recorded before the first test and compared after the last (host_state.sh); any difference is one
+# more failure, "FAIL host unchanged", with the diff.
+#
 # Each test has a time limit (TEST_TIMEOUT, default 90 s): a hung test gets SIGTERM, 10 s later SIGKILL,
 # and fails. Ctrl-C (or SIGTERM to us) is passed on to the running test once, we wait for its teardown,
 # and the remaining tests are not run.
@@ -39,6 +43,13 @@ passed=0 failed=0 skipped=0
 work=$(mktemp -d /tmp/churn-itest-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 start_all=$(date +%s.%N)
+
+# Every test's RUNID starts with the suite's own 4 hex digits, so that the host check can tell this
+# suite's churnlab-* namespaces from those of other runs on the same machine. 8 hex digits in all keep
+# the veth names (cl<RUNID>c, plus a suffix letter in t_teardown) within 15 characters.
+source "$here/host_state.sh"
+suite=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
+[ "$(id -u)" -eq 0 ] && host_state "$work/host.before" "$suite"
 
 # Each test runs in its own session and process group (setsid), with SIGINT and SIGQUIT back at their
 # defaults (`env --default-signal`: a non-interactive shell starts background commands with them ignored,
@@ -70,7 +81,7 @@ for t in "${tests[@]}"; do
     echo "FAIL $name: no such test ($t)"; failed=$((failed + 1)); continue
   fi
   # Our RUNID, so that we know which namespaces and processes are this test's to check afterwards.
-  runid=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+  runid=$suite$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
   result=$work/$name.result log=$work/$name.log timed_out=$work/$name.timeout
   : > "$result"
   t0=$(date +%s.%N)
@@ -112,7 +123,10 @@ for t in "${tests[@]}"; do
     rc=1 reason="interrupted (SIG$interrupted)${reason:+; $reason}"
   fi
   case $rc in
-    0)  echo "PASS $name (${secs}s)"; passed=$((passed + 1)) ;;
+    0)  echo "PASS $name (${secs}s)"; passed=$((passed + 1))
+        # A pass that needed a second timing attempt says so (lib.sh's timing_attempts): the host's noise
+        # is worth seeing even when the property held in the end.
+        grep -h 'NOISY HOST?' "$log" | sed 's/^ */    | /' ;;
     77) echo "SKIP $name: ${reason:-skipped}"; skipped=$((skipped + 1)) ;;
     *)  echo "FAIL $name: ${reason:-exit status $rc, no reason given} (${secs}s)"
         # The end of its log: the assertions that passed and the client's summary, to see why.
@@ -121,6 +135,20 @@ for t in "${tests[@]}"; do
   esac
   if [ -n "$interrupted" ]; then echo "interrupted: the remaining tests did not run"; break; fi
 done
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "SKIP host unchanged: needs root (the host's namespaces)"; skipped=$((skipped + 1))
+else
+  host_state "$work/host.after" "$suite"
+  if d=$(host_state_diff "$work/host.before" "$work/host.after"); then
+    echo "PASS host unchanged ($(grep -c . "$work/host.after") lines: net.* sysctls, links, addresses, routes, namespaces)"
+    passed=$((passed + 1))
+  else
+    echo "FAIL host unchanged: the host's network state differs after the suite"
+    echo "$d" | sed 's/^/    | /'
+    failed=$((failed + 1))
+  fi
+fi
 
 total=$(awk -v a="$start_all" -v b="$(date +%s.%N)" 'BEGIN { printf "%.0f", b - a }')
 echo "integration: ${total}s"

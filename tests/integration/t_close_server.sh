@@ -24,6 +24,8 @@ assert_eq "server accepted vs client handshakes" "$(json_get "$s" accepted)" "$h
 assert_eq "server closes.server + closes.client vs handshakes" $((by_srv + by_cli)) "$hs"
 assert_eq "client closes_by_server (responses with Connection: close)" "$(json_get "$j" closes_by_server)" "$hs"
 # Who sent the first FIN. The server counts a close as "client" when the client's FIN was already queued.
+# It close()s in the same step as it writes the response, so the client can be first only when the host
+# preempts the server in those microseconds and the client reads and closes meanwhile: rare (10 % allowed).
 assert_ge "server closes.server (server closed first; closes.client=$by_cli)" "$by_srv" $((hs * 9 / 10))
 assert_ge "server-host TIME-WAIT (ss; closes.server=$by_srv)" "$tw_srv" $((by_srv * 9 / 10))
 assert_le "server-host TIME-WAIT (ss) vs closes.server" "$tw_srv" "$by_srv"

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# t_pcap_cli: churn-pcap's exit statuses and one-line errors, no lab needed.
+# t_pcap_cli: churn-pcap's answers, exit statuses and one-line errors, no lab needed.
+#   decode: on the real captures in tests/pcap/, the known answers (handshakes, who closed, each flow's
+#   iRTT: checked against tshark when the files were made, frozen in tests/unit/test_pcap_files.cc),
+#   in the JSON and in the text table alike; annotate explains the churn handshake;
 #   decode/annotate: 0 on every capture in tests/pcap/ (also the broken ones in tests/pcap/fuzz/), 2 with
 #   one line on stderr for a missing file, a text file, pcapng, or a flow that does not exist;
 #   capture: 1 with one line naming the call for an interface or a namespace that does not exist (neither
@@ -28,6 +31,36 @@ for f in tests/pcap/*.pcap tests/pcap/fuzz/*; do
   expect 0 "" "$PCAP" decode --json "$f"
   expect 0 "" "$PCAP" annotate "$f" --limit 5
 done
+# known FILE "KEY=VALUE ..." IRTTS: decode --json gives those totals, and each flow's iRTT in µs in flow
+# order ("-" for a flow without a handshake); the text table gives the same connection and handshake counts.
+known() {
+  local f=tests/pcap/$1 kv i=0 irtt
+  "$PCAP" decode --json "$f" > "$tmp/k.json" || fail "decode --json $f exited $?"
+  for kv in $2; do
+    assert_eq "$1: totals.${kv%%=*}" "$(json_get "$tmp/k.json" "totals.${kv%%=*}")" "${kv#*=}"
+  done
+  for irtt in $3; do
+    [ "$irtt" = - ] && irtt=null
+    assert_eq "$1: flow $i iRTT (µs)" "$(json_get "$tmp/k.json" "flows.$i.irtt_us")" "$irtt"
+    i=$((i + 1))
+  done
+  assert_eq "$1: flows" "$(json_len "$tmp/k.json" flows)" "$i"
+  "$PCAP" decode "$f" > "$tmp/k.txt" || fail "decode $f exited $?"
+  grep -qE "connections +$(json_get "$tmp/k.json" totals.connections): $(json_get "$tmp/k.json" totals.handshakes) handshakes" "$tmp/k.txt" ||
+    fail "$1: the text table disagrees with the JSON: $(grep connections "$tmp/k.txt")"
+}
+known churn_en10mb.pcap  "connections=3 handshakes=3 closed_by_client=3 closed_by_server=0 reused_requests=0 irtt_us.p50=37" "33 37 45"
+known churn_sll.pcap     "handshakes=2 closed_by_client=2" "42 34"
+known churn_sll2.pcap    "handshakes=2 closed_by_client=2" "48 45"
+known churn_ipv6.pcap    "handshakes=2" "34 47"
+known server_close.pcap  "handshakes=2 closed_by_server=2 closed_by_client=0" "42 43"
+known pooled_en10mb.pcap "connections=1 handshakes=0 already_open=1 requests=10 reused_requests=10" "-"
+known tun_raw_syn.pcap   "connections=2 handshakes=0 syn_without_handshake=2 syn_retransmits=5" "- -"
+"$PCAP" annotate tests/pcap/churn_en10mb.pcap --flow 0 > "$tmp/a.txt" || fail "annotate exited $?"
+grep -q "SYN: the client asks to connect, offering MSS 1460, wscale 10, SACK, timestamps" "$tmp/a.txt" ||
+  fail "annotate churn_en10mb.pcap --flow 0 does not explain the SYN: $(head -3 "$tmp/a.txt")"
+note "ok annotate explains the SYN"
+
 printf 'GET / HTTP/1.1\r\n\r\n' > "$tmp/text.pcap"
 printf '\x0a\x0d\x0d\x0a\x1c\x00\x00\x00' > "$tmp/ng.pcapng"
 : > "$tmp/empty.pcap"

@@ -23,7 +23,7 @@ cap_pid=$!
 for _ in $(seq 1 50); do grep -q "capturing on" "$LAB_TMP/cap.log" && break; sleep 0.1; done
 grep -q "capturing on" "$LAB_TMP/cap.log" || fail "churn-pcap capture did not start: $(cat "$LAB_TMP/cap.log")"
 run_client --mode churn -R $rate -d $dur
-sleep 0.2   # the last FIN/ACK exchange
+wait_until 5 "the last FIN/ACK exchange on the wire" wire_quiet "$LAB_CLI"
 kill -INT $cap_pid
 wait $cap_pid || fail "churn-pcap capture exited $?: $(cat "$LAB_TMP/cap.log")"
 note "$(cat "$LAB_TMP/cap.log")"

@@ -1,33 +1,53 @@
 #!/usr/bin/env bash
 # t_pool_server_restart: the pool survives its server going away. A keep-alive pool of 4 at 100 req/s;
-# the server stops 1.5 s in (every idle pooled connection sees the server's FIN) and comes back 0.5 s
-# later. Each slot must reconnect exactly once and carry requests again: a slot that was left listed as
-# free while reconnecting would be handed two requests at once, or one before its handshake.
+# once the pool is up the server stops (every idle pooled connection sees the server's FIN), and once
+# every slot has seen that FIN it comes back. Each slot must reconnect exactly once and carry requests
+# again: a slot that was left listed as free while reconnecting would be handed two requests at once, or
+# one before its handshake.
 source "$(dirname "$0")/lib.sh"
 lab_start
 rate=100 dur=4 conns=4
 
-start_server
-start_client --mode pool -R $rate -d $dur -c $conns --retry-delay 50
-sleep 1.5
-stop_server
-mv "$LAB_TMP/server.json" "$LAB_TMP/server1.json"
-sleep 0.5
-start_server
-wait_client
-stop_server
+# Connections to the server's port in a state, counted with ss on one host.
+conns_in() {  # NS STATE sport|dport
+  ip netns exec "$1" ss -H -tn state "$2" "$3" = ":$PORT" | wc -l
+}
+pool_up() { [ "$(conns_in "$LAB_SRV" established sport)" -eq $conns ]; }
+all_slots_saw_fin() {  # none of the client's connections is still established or waiting to close
+  [ "$(conns_in "$LAB_CLI" established dport)" -eq 0 ] && [ "$(conns_in "$LAB_CLI" close-wait dport)" -eq 0 ]
+}
 
-j=$LAB_TMP/client.json
-note "client errors: $(json_flat "$j" | grep -E "^errors\." | tr '\t\n' '= ')"
-assert_eq "bad responses (a request sent on a slot that was not idle)" "$(json_num "$j" protocol_errors.bad_response 0)" 0
-assert_eq "requests failed" "$(json_get "$j" requests_failed)" 0
-assert_eq "requests_ok (every request, outage included, answered after the restart)" \
-  "$(json_get "$j" requests_ok)" $((rate * dur))
-assert_eq "closes by the server (its FIN on every idle pooled connection)" "$(json_get "$j" closes_by_server)" $conns
-# The pool's first connections plus one reconnect per slot. Refused attempts during the outage are
-# errors, not handshakes.
-assert_eq "handshakes (first pool + one reconnect per slot)" "$(json_get "$j" handshakes)" $((2 * conns))
-assert_eq "second server accepted" "$(json_get "$LAB_TMP/server.json" accepted)" $conns
-for i in 2 3; do
-  assert_ge "timeline second $((i + 1)) requests" "$(json_get "$j" timeline.$i.requests)" $((rate * 9 / 10))
-done
+attempt() {
+  [ "$TIMING_ATTEMPT" -eq 1 ] || lab_restart
+  start_server
+  start_client --mode pool -R $rate -d $dur -c $conns --retry-delay 50
+  # Conditions, not sleeps: the whole pool is connected before the server goes (so every slot gets a
+  # FIN), and every slot has handled its FIN before the server returns (so each reconnects once).
+  wait_until 5 "pool of $conns established (server host)" pool_up
+  stop_server
+  mv "$LAB_TMP/server.json" "$LAB_TMP/server1.json"
+  wait_until 5 "every pooled connection closed after the server's FIN (client host)" all_slots_saw_fin
+  start_server
+  wait_client
+  stop_server
+
+  local j=$LAB_TMP/client.json i
+  note "client errors: $(json_flat "$j" | grep -E "^errors\." | tr '\t\n' '= ')"
+  # Exact, every attempt.
+  assert_eq "bad responses (a request sent on a slot that was not idle)" "$(json_num "$j" protocol_errors.bad_response 0)" 0
+  assert_eq "requests failed" "$(json_get "$j" requests_failed)" 0
+  assert_eq "requests_ok (every request, outage included, answered after the restart)" \
+    "$(json_get "$j" requests_ok)" $((rate * dur))
+  assert_eq "closes by the server (its FIN on every idle pooled connection)" "$(json_get "$j" closes_by_server)" $conns
+  # The pool's first connections plus one reconnect per slot. Refused attempts during the outage are
+  # errors, not handshakes.
+  assert_eq "handshakes (first pool + one reconnect per slot)" "$(json_get "$j" handshakes)" $((2 * conns))
+  assert_eq "second server accepted" "$(json_get "$LAB_TMP/server.json" accepted)" $conns
+  # The pool carries the offered rate again once the server is back (well before second 3): each second
+  # gets its 100 scheduled requests, give or take what a host stall of S s moves into the next second
+  # (100 x S): >= 90 holds for stalls under 100 ms; a longer one is the host's (re-measured).
+  for i in 2 3; do
+    check_ge "timeline second $((i + 1)) requests" "$(json_get "$j" timeline.$i.requests)" $((rate * 9 / 10)) || return 1
+  done
+}
+timing_attempts 3 attempt
