@@ -44,8 +44,9 @@ std::string show(T v) {
     }
 }
 
-// Validator (a transform: see add_number) for an option of arithmetic type T: a finite number within [min, max], else a one-line
-// reason. Integers: decimal digits with an optional '-' only (no "1.5", "1e3", "0x10").
+// Validator (used as a transform: see add_number) for an option of arithmetic type T: a finite number
+// within [min, max], else a one-line reason. Integers: decimal digits and an optional '-' only (no "1.5",
+// "1e3", "0x10").
 template <typename T>
 CLI::Validator number(T min = std::numeric_limits<T>::lowest(), T max = std::numeric_limits<T>::max()) {
     static_assert(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>, "cli::number is for numeric options");
@@ -53,14 +54,12 @@ CLI::Validator number(T min = std::numeric_limits<T>::lowest(), T max = std::num
         T v{};
         if constexpr (std::is_floating_point_v<T>) {
             double d = 0;
-            if (!parse_finite(text, d)) {
-                // Say which of the two it is: "nan" and "inf" are numbers to strtod, and a person who
-                // typed one should learn that it is the value, not the spelling, that is refused.
-                const char* end = text.data() + text.size();
-                auto [ptr, ec] = std::from_chars(text.data(), end, d);
-                bool non_finite = ec == std::errc() && ptr == end;
-                return "'" + text + (non_finite ? "' is not a finite number" : "' is not a number");
-            }
+            const char* end = text.data() + text.size();
+            auto [ptr, ec] = std::from_chars(text.data(), end, d);
+            if (ec == std::errc::result_out_of_range) return "'" + text + "' is out of range";
+            if (ec != std::errc() || ptr != end) return "'" + text + "' is not a number";
+            // "nan" and "inf" are numbers to from_chars and strtod: say it is the value that is refused.
+            if (!std::isfinite(d)) return "'" + text + "' is not a finite number";
             v = static_cast<T>(d);
         } else {
             const char* end = text.data() + text.size();
