@@ -20,6 +20,7 @@
 #include "client/load.h"
 #include "client/options.h"
 #include "client/stats.h"
+#include "loop/cli.h"
 #include "loop/reactor.h"
 #include "loop/sys.h"
 
@@ -129,16 +130,17 @@ int main(int argc, char** argv) {
                    "bulk: one connection sending as fast as TCP allows (receiver: churn-server --discard)")
         ->check(CLI::IsMember({"churn", "pool", "bulk"}));
     app.add_option("--cc", opt.cc, "bulk: congestion control for the socket (TCP_CONGESTION), e.g. cubic, bbr");
-    app.add_option("--sample-ms", opt.sample_ms, "bulk: tcp_info sampling interval in ms")->check(CLI::Range(1.0, 60000.0));
-    app.add_option("-c,--connections", opt.connections, "pool: connections kept open; churn: connections in flight at most")
-        ->check(CLI::Range(1, 100000));
-    app.add_option("-d,--duration", opt.duration_s, "seconds to measure")->check(CLI::Range(0.001, 86400.0));
-    app.add_option("-R,--rate", opt.rate, "requests/s offered (open loop); 0 = closed loop")->check(CLI::Range(0.0, 1e8));
-    app.add_option("--warmup", opt.warmup_s, "seconds to run before measuring")->check(CLI::Range(0.0, 3600.0));
-    app.add_option("--timeout", opt.timeout_ms, "ms allowed for a connect, and for a response")->check(CLI::Range(1, 3'600'000));
-    app.add_option("--retry-delay", opt.retry_delay_ms, "ms before a failed connect is tried again")->check(CLI::Range(1, 60'000));
-    app.add_option("-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)")
-        ->check(CLI::Range(uint64_t{0}, uint64_t{1'000'000'000'000}));
+    // Every number goes through loop/cli.h: finite, of the option's type, within these bounds.
+    cli::add_number(app, "--sample-ms", opt.sample_ms, "bulk: tcp_info sampling interval in ms", 1, 60000);
+    cli::add_number(app, "-c,--connections", opt.connections,
+                    "pool: connections kept open; churn: connections in flight at most", 1, 100000);
+    cli::add_number(app, "-d,--duration", opt.duration_s, "seconds to measure", 0.001, 86400);
+    cli::add_number(app, "-R,--rate", opt.rate, "requests/s offered (open loop); 0 = closed loop", 0, 1e8);
+    cli::add_number(app, "--warmup", opt.warmup_s, "seconds to run before measuring", 0, 3600);
+    cli::add_number(app, "--timeout", opt.timeout_ms, "ms allowed for a connect, and for a response", 1, 3'600'000);
+    cli::add_number(app, "--retry-delay", opt.retry_delay_ms, "ms before a failed connect is tried again", 1, 60'000);
+    cli::add_number(app, "-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)", 0,
+                    1'000'000'000'000);
     app.add_flag("!--no-nodelay", opt.nodelay, "leave Nagle on (default: TCP_NODELAY)");
     app.add_option("--json", opt.json_path, "write the results as JSON to this file");
     app.add_flag("-q,--quiet", opt.quiet, "no progress line");

@@ -24,6 +24,7 @@ namespace churn::pcap {
 namespace {
 
 [[noreturn]] void fail(const std::string& what) { throw std::runtime_error(what); }
+[[noreturn]] void bad_input(const std::string& what) { throw BadCaptureInput(what); }
 
 // Enter the lab host for good (loop/netns.h), before pcap_create/pcap_activate: a packet socket belongs
 // to the namespace its creator was in when socket() ran, and the interface name is looked up there.
@@ -31,7 +32,7 @@ void enter_netns(const std::string& name) {
     try {
         Netns::open(name).enter();
     } catch (const std::system_error& e) {
-        fail(std::string("--netns ") + e.what());
+        bad_input(std::string("--netns ") + e.what());
     }
 }
 
@@ -105,15 +106,18 @@ CaptureResult run_capture(const CaptureOptions& opt) {
     int rc = ::pcap_activate(p);
     if (rc < 0) {
         // PCAP_ERROR_NO_SUCH_DEVICE etc.: pcap_geterr has the details ("... No such device exists").
-        fail("pcap_activate(" + opt.iface + (opt.netns.empty() ? "" : " in netns " + opt.netns) +
-             "): " + ::pcap_statustostr(rc) + (rc == PCAP_ERROR ? std::string(": ") + ::pcap_geterr(p) : ""));
+        std::string what = "pcap_activate(" + opt.iface + (opt.netns.empty() ? "" : " in netns " + opt.netns) +
+                           "): " + ::pcap_statustostr(rc) + (rc == PCAP_ERROR ? std::string(": ") + ::pcap_geterr(p) : "");
+        // A mistyped -i is bad input (exit 2); no permission or a failing socket is not.
+        if (rc == PCAP_ERROR_NO_SUCH_DEVICE) bad_input("--interface: " + what);
+        fail(what);
     }
     if (rc > 0 && !opt.quiet)
         std::fprintf(stderr, "churn-pcap capture: pcap_activate warning: %s\n", ::pcap_statustostr(rc));
     if (!opt.linktype.empty()) {
         int dlt = ::pcap_datalink_name_to_val(opt.linktype.c_str());
-        if (dlt < 0) fail("unknown link type '" + opt.linktype + "' (e.g. LINUX_SLL2, LINUX_SLL, EN10MB)");
-        if (::pcap_set_datalink(p, dlt) < 0) fail("pcap_set_datalink(" + opt.linktype + "): " + ::pcap_geterr(p));
+        if (dlt < 0) bad_input("--linktype: unknown link type '" + opt.linktype + "' (e.g. LINUX_SLL2, LINUX_SLL, EN10MB)");
+        if (::pcap_set_datalink(p, dlt) < 0) bad_input("--linktype: pcap_set_datalink(" + opt.linktype + "): " + ::pcap_geterr(p));
     }
     nano = nano && ::pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
 
@@ -121,7 +125,7 @@ CaptureResult run_capture(const CaptureOptions& opt) {
     // into user space. Netmask unknown: only matters for "broadcast" primitives.
     bpf_program prog;
     if (::pcap_compile(p, &prog, opt.filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) < 0)
-        fail("pcap_compile(\"" + opt.filter + "\"): " + ::pcap_geterr(p));
+        bad_input("--filter: pcap_compile(\"" + opt.filter + "\"): " + ::pcap_geterr(p));
     rc = ::pcap_setfilter(p, &prog);
     ::pcap_freecode(&prog);
     if (rc < 0) fail(std::string("pcap_setfilter: ") + ::pcap_geterr(p));
@@ -157,7 +161,9 @@ CaptureResult run_capture(const CaptureOptions& opt) {
                      opt.netns.c_str(), res.linktype.c_str(), opt.snaplen, nano ? "ns" : "µs", opt.buffer_mb,
                      opt.filter.c_str(), opt.out_path.c_str());
     uint64_t t0 = mono_ns();
-    // Packets that arrived between activate and watch raised no edge we will see: drain once first.
+    // Packets that arrived between activate and watch() are not lost: with EPOLLET, registering an fd that
+    // is already readable reports it at once (listener.cc relies on the same). Draining once here only
+    // writes them before the first epoll_wait.
     if (cap.drain()) reactor.run();
     // Stopped by a signal or the timer: what is already in the ring was captured before the stop, keep it
     // (still within --count).

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 namespace churn::pcap {
@@ -35,7 +36,14 @@ struct CaptureResult {
     bool nanosecond = false;
 };
 
-// Runs the capture to its end. Throws std::runtime_error (one line) when it cannot start.
+// The capture cannot start because of what was asked: no such namespace (or not allowed into it), no
+// such interface, a filter or link type libpcap rejects. churn-pcap exits 2 on it, like on any bad option.
+struct BadCaptureInput : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Runs the capture to its end. Throws BadCaptureInput, or std::runtime_error (one line) when it cannot
+// start for another reason.
 CaptureResult run_capture(const CaptureOptions& opt);
 
 }  // namespace churn::pcap

@@ -5,14 +5,15 @@
 //   churn-pcap annotate churn.pcap [--flow N]
 //   churn-pcap synth -o big.pcap --connections 25000 --rate 3000
 //
-// Exit status: 0 done; 2 unusable input (not a pcap file, missing file, no such flow) or bad usage;
-// 1 a capture that could not start or failed.
+// Exit status: 0 done; 2 unusable input (not a pcap file, missing file, no such flow, no such namespace
+// or interface, a bad filter) or bad usage; 1 a capture that could not start for another reason, or failed.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "loop/cli.h"
 #include "pcap/annotate.h"
 #include "pcap/capture.h"
 #include "pcap/decode.h"
@@ -36,6 +37,9 @@ int do_capture(const CaptureOptions& opt) {
     CaptureResult r;
     try {
         r = run_capture(opt);
+    } catch (const BadCaptureInput& e) {
+        std::fprintf(stderr, "churn-pcap capture: %s\n", e.what());
+        return 2;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "churn-pcap capture: %s\n", e.what());
         return 1;
@@ -130,11 +134,12 @@ int main(int argc, char** argv) {
     cap->add_option("-i,--interface", copt.iface, "interface, e.g. the lab's client veth (or any)")->required();
     cap->add_option("--netns", copt.netns, "enter /run/netns/NAME first (a lab namespace)");
     cap->add_option("-w,--write", copt.out_path, "pcap file to write")->required();
-    cap->add_option("-c,--count", copt.count, "stop after this many packets (0: no limit)");
-    cap->add_option("-s,--seconds", copt.seconds, "stop after this many seconds (0: no limit)")->check(CLI::Range(0.0, 86400.0));
-    cap->add_option("--snaplen", copt.snaplen, "bytes kept per packet (>= 128 keeps every TCP/IP header)")
-        ->check(CLI::Range(64, 262144));
-    cap->add_option("--buffer-mb", copt.buffer_mb, "kernel ring size in MiB")->check(CLI::Range(1, 1024));
+    // Every number goes through loop/cli.h: finite, of the option's type, within these bounds.
+    churn::cli::add_number(*cap, "-c,--count", copt.count, "stop after this many packets (0: no limit)");
+    churn::cli::add_number(*cap, "-s,--seconds", copt.seconds, "stop after this many seconds (0: no limit)", 0, 86400);
+    churn::cli::add_number(*cap, "--snaplen", copt.snaplen, "bytes kept per packet (>= 128 keeps every TCP/IP header)",
+                           64, 262144);
+    churn::cli::add_number(*cap, "--buffer-mb", copt.buffer_mb, "kernel ring size in MiB", 1, 1024);
     cap->add_option("-f,--filter", copt.filter, "BPF filter expression, as tcpdump takes it");
     cap->add_option("--linktype", copt.linktype, "ask for another link-layer header, e.g. LINUX_SLL2 on any");
     cap->add_option("--json", copt.json_path, "write the capture's counters as JSON to this file");
@@ -150,8 +155,8 @@ int main(int argc, char** argv) {
     AnnotateOptions aopt;
     auto* ann = app.add_subcommand("annotate", "one flow's packets, each explained");
     ann->add_option("FILE", file, "pcap file")->required();
-    ann->add_option("--flow", aopt.flow, "flow number (Wireshark's tcp.stream), default 0");
-    ann->add_option("--limit", aopt.limit, "packets shown at most (0: all)");
+    churn::cli::add_number(*ann, "--flow", aopt.flow, "flow number (Wireshark's tcp.stream), default 0");
+    churn::cli::add_number(*ann, "--limit", aopt.limit, "packets shown at most (0: all)");
     std::string irtt_from;
     ann->add_option("--irtt-from", irtt_from,
                     "another capture (e.g. the churn run's) whose median iRTT is the round trip a reused connection saves");
@@ -162,14 +167,14 @@ int main(int argc, char** argv) {
     SynthFlow shape;
     auto* syn = app.add_subcommand("synth", "write a synthetic churn capture (bench input, fuzz seeds)");
     syn->add_option("-o,--output", file, "pcap file to write")->required();
-    syn->add_option("--connections", connections, "connections, ~10 packets each")->check(CLI::Range(1u, 10'000'000u));
-    syn->add_option("--rate", rate, "connections per second")->check(CLI::Range(1.0, 1e7));
-    syn->add_option("--rtt-us", rtt_us, "round trip in µs")->check(CLI::Range(1.0, 1e7));
+    churn::cli::add_number(*syn, "--connections", connections, "connections, ~10 packets each", 1, 10'000'000);
+    churn::cli::add_number(*syn, "--rate", rate, "connections per second", 1, 1e7);
+    churn::cli::add_number(*syn, "--rtt-us", rtt_us, "round trip in µs", 1, 1e7);
     syn->add_option("--linktype", synth_linktype, "link-layer header")
         ->check(CLI::IsMember({"EN10MB", "RAW", "LINUX_SLL", "LINUX_SLL2"}));
-    syn->add_option("--requests", shape.requests, "requests per connection")->check(CLI::Range(0, 1000));
+    churn::cli::add_number(*syn, "--requests", shape.requests, "requests per connection", 0, 1000);
     syn->add_flag("--ipv6", shape.v6, "IPv6 (2001:2::/48) instead of IPv4");
-    syn->add_option("--ip-options", shape.ip_option_bytes, "IPv4 option bytes per packet")->check(CLI::Range(0, 40));
+    churn::cli::add_number(*syn, "--ip-options", shape.ip_option_bytes, "IPv4 option bytes per packet", 0, 40);
     syn->add_flag("--ipv6-ext", shape.ipv6_ext, "IPv6 hop-by-hop and destination options headers");
     syn->add_flag("--vlan", shape.vlan, "an 802.1Q tag on every Ethernet frame");
 

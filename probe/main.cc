@@ -19,6 +19,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "loop/cli.h"
 #include "probe/commands.h"
 
 using namespace churn::probe;
@@ -58,14 +59,17 @@ void finish_common(CommonArgs& c, const RawCommon& raw) {
     if (!raw.state.empty()) c.states = parse_state_list(raw.state);
 }
 
-// "100ms", "0.5s", "2" (unit given by `bare_unit_us`). Throws ProbeError.
-uint64_t parse_duration_us(const std::string& option, const std::string& text, double bare_unit_us) {
-    char* end = nullptr;
-    double v = std::strtod(text.c_str(), &end);
-    std::string unit = end ? end : "";
+// "100ms", "0.5s", "2" (unit given by `bare_unit_us`), at most `max_us`. Throws ProbeError. The number
+// is checked the way loop/cli.h checks every numeric option: finite ("nan", "inf" are refused), >= 0.
+uint64_t parse_duration_us(const std::string& option, const std::string& text, double bare_unit_us, double max_us) {
+    size_t unit_at = text.find_first_not_of("0123456789.eE+-");
+    std::string unit = unit_at == std::string::npos ? "" : text.substr(unit_at);
+    double v = 0;
+    bool number = churn::cli::parse_finite(text.substr(0, unit_at), v);
     double us = unit.empty() ? v * bare_unit_us : unit == "ms" ? v * 1e3 : unit == "s" ? v * 1e6 : unit == "us" ? v : -1;
-    if (text.empty() || end == text.c_str() || !std::isfinite(v) || us < 0)
-        throw ProbeError(option + ": '" + text + "' is not a duration (100ms, 0.5s)");
+    if (!number || us < 0) throw ProbeError(option + ": '" + text + "' is not a duration (100ms, 0.5s)");
+    // Bounded before the cast: a double past 2^64 converted to uint64_t is undefined behaviour.
+    if (us > max_us) throw ProbeError(option + ": '" + text + "' is too long (at most " + std::to_string(static_cast<uint64_t>(max_us / 1e6)) + " s)");
     return static_cast<uint64_t>(us);
 }
 
@@ -95,7 +99,7 @@ int main(int argc, char** argv) {
     auto* s = app.add_subcommand("states", "count TCP sockets by state (IPv4 + IPv6), like ss -tan | count");
     add_common(s, states.common, states_raw, false, true);
     s->add_option("--by", states_by, "group by: state (default), lport (local port), remote (remote addr:port)")->type_name("GROUP");
-    s->add_option("--top", states.top, "groups to show, largest first (0 = all; default 20)")->type_name("N");
+    churn::cli::add_number(*s, "--top", states.top, "groups to show, largest first (0 = all; default 20)")->type_name("N");
     s->add_flag("--json", states.common.json, "one JSON object: {\"states\": {\"ESTAB\": n, ...}, \"total\": n, ...}");
     s->add_option("--record", states.common.host.record_path, "also write every sock_diag datagram received, as hex, one per line")
         ->type_name("FILE");
@@ -107,7 +111,7 @@ int main(int argc, char** argv) {
     add_common(w, watch.common, watch_raw, true, true);
     w->add_option("--interval", interval, "time between samples: 100ms (default), 0.5s; a bare number is ms")->type_name("DUR");
     w->add_option("--duration", duration, "stop after this long: 40 (seconds), 500ms; 0 = until SIGINT/SIGTERM")->type_name("DUR");
-    w->add_option("--count", watch.count, "stop after N samples (0 = no limit)")->type_name("N");
+    churn::cli::add_number(*w, "--count", watch.count, "stop after N samples (0 = no limit)")->type_name("N");
     w->add_option("-o,--out", watch.out, "write the JSON lines to FILE (default stdout)")->type_name("FILE");
     w->add_flag("--info", watch.info, "add per-connection tcp_info (\"conns\") for sockets matching the filters");
     w->add_option("--counters", counters, "counters in each line: comma-separated names, or all (default: the churn set)")->type_name("LIST");
@@ -145,7 +149,7 @@ int main(int argc, char** argv) {
                                            "CLOSE-WAIT owners, next rung of the fix ladder");
     add_common(t, triage.common, triage_raw, false, false);
     t->add_option("--tried", tried, "rungs already taken, comma-separated: pool, tw_reuse, port_range")->type_name("LIST");
-    t->add_option("--top", triage.top, "remote endpoints and owners to list (default 5)")->type_name("N");
+    churn::cli::add_number(*t, "--top", triage.top, "remote endpoints and owners to list (default 5)")->type_name("N");
     t->add_flag("--json", triage.common.json, "JSON instead of text");
 
     try {
@@ -164,9 +168,9 @@ int main(int argc, char** argv) {
         }
         if (*w) {
             finish_common(watch.common, watch_raw);
-            watch.interval_us = parse_duration_us("--interval", interval, 1e3);
+            watch.interval_us = parse_duration_us("--interval", interval, 1e3, 3600e6);
             if (watch.interval_us < 1000) throw ProbeError("--interval: must be at least 1ms");
-            watch.duration_s = static_cast<double>(parse_duration_us("--duration", duration, 1e6)) / 1e6;
+            watch.duration_s = static_cast<double>(parse_duration_us("--duration", duration, 1e6, 7 * 86400e6)) / 1e6;
             if (!counters.empty()) watch.counters = split_commas(counters);
             return run_watch(watch);
         }

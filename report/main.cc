@@ -138,8 +138,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);  // prints help or the usage error
-        return rc == 0 ? 0 : 2;
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help
+        // One line, like every other error of every churn binary (CLI11's own exit() adds a second).
+        std::cerr << "churn-report: " << e.what() << "\n";
+        return 2;
     }
 
     try {

@@ -1,12 +1,21 @@
 #!/usr/bin/env bash
-# t_cli_errors: bad input to churn-client and churn-server ends at once with exit status 2 and exactly one
-# line on stderr that names the option (or the URL) at fault; --help exits 0. No root, no lab.
+# t_cli_errors: bad input to every churn binary ends at once with exit status 2 and exactly one line on
+# stderr that names the option (or the URL) at fault; --help exits 0. No lab.
+#
+# The table at the end lists every numeric option of every binary; each gets nan, inf, -inf, a negative,
+# garbage, an empty value and an overflow. A check that lets one through fails the row: the run goes on
+# with the remaining valid arguments (exit 0 or a timeout), or fails for another reason, which the
+# "names the option" test catches.
 #
 # Safety: every case except the one under test is valid and harmless, so that a binary that wrongly
-# accepts a bad value only talks to 127.0.0.1 (a closed port) for 10 ms, or listens on loopback for 1 s,
-# and `timeout` bounds it anyway.
+# accepts a bad value only talks to 127.0.0.1 (a closed port) for 10 ms, listens on loopback for 1 s,
+# captures on lo for 0.2 s, or fails on a namespace that does not exist; `timeout` bounds it anyway.
 source "$(dirname "$0")/lib.sh"
 need_bins
+PROBE=$BIN/churn-probe PCAP=$BIN/churn-pcap LINK=$BIN/churn-link REPORT=$BIN/churn-report
+for b in "$PROBE" "$PCAP" "$LINK" "$REPORT"; do [ -x "$b" ] || fail "$b is not built (make build)"; done
+tmp=$(mktemp -d /tmp/churn-cli-errors-XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
 U=http://127.0.0.1:9/                    # discard port, closed: a wrongly accepted run is refused at once
 C=(--mode churn -d 0.01 -q)              # everything else valid
 L=(--listen 127.0.0.1:19999 --duration 1 --quiet)
@@ -17,7 +26,7 @@ check() {
   local bin=$1 word=$2; shift 2
   local out err rc nl
   out=$(mktemp) err=$(mktemp)
-  timeout 5 "$bin" "$@" > "$out" 2> "$err"
+  timeout 5 "$bin" "$@" > "$out" 2> "$err" < /dev/null
   rc=$?
   nl=$(wc -l < "$err")
   local line
@@ -51,12 +60,9 @@ help_ok() {
 }
 
 check "$CLIENT" connections "${C[@]}" -c 0 $U
-check "$CLIENT" duration    "${C[@]}" -d -1 $U
 check "$CLIENT" mode        "${C[@]}" --mode foo $U
-check "$CLIENT" rate        "${C[@]}" -R -5 $U
 check "$CLIENT" timeout     "${C[@]}" --timeout 0 $U
 check "$CLIENT" retry-delay "${C[@]}" --retry-delay 0 $U
-check "$CLIENT" requests    "${C[@]}" -n -1 $U
 check "$CLIENT" bogus       "${C[@]}" --bogus $U
 check "$CLIENT" URL         "${C[@]}" https://x/
 check "$CLIENT" URL         "${C[@]}" http://not-an-ip/
@@ -67,14 +73,66 @@ check "$SERVER" listen      --listen 1.2.3.4:99999 --duration 1 --quiet
 check "$SERVER" listen      --listen not-an-ip:80 --duration 1 --quiet
 check "$SERVER" listen      --duration 1 --quiet
 check "$SERVER" close       "${L[@]}" --close both
-check "$SERVER" size        "${L[@]}" --size -1
 check "$SERVER" nodelay     "${L[@]}" --nodelay maybe
 check "$SERVER" backlog     "${L[@]}" --backlog 0
-check "$SERVER" max-conns   "${L[@]}" --max-conns -1
-check "$SERVER" duration    --listen 127.0.0.1:19999 --quiet --duration -3
 check "$SERVER" bogus       "${L[@]}" --bogus
-help_ok "$CLIENT"
-help_ok "$SERVER"
+check "$PCAP"   "no such network namespace" capture --netns "churnlab-nosuch-$$" -i lo -w "$tmp/x.pcap" -s 0.2 -q
+check "$PCAP"   "nosuchif0" capture -i nosuchif0 -w "$tmp/x.pcap" -s 0.2 -q
+check "$PCAP"   "--filter"  capture -i lo -w "$tmp/x.pcap" -s 0.2 -q --filter "tcp port"
+check "$PROBE"  --duration  watch --count 1 -q -o "$tmp/w.jsonl" --duration 1e300s   # finite, yet past uint64 µs
+check "$PROBE"  --interval  watch --count 1 -q -o "$tmp/w.jsonl" --interval 7200s
+check "$REPORT" bogus       table "$tmp" --bogus
+check "$REPORT" "$tmp/none" table "$tmp/none"
+for b in "$CLIENT" "$SERVER" "$PROBE" "$PCAP" "$LINK" "$REPORT"; do help_ok "$b"; done
+
+# ---- every numeric option: the table -------------------------------------------------------------------
+# valid_args KEY OPTION: a valid, harmless command line for KEY (binary and subcommand) into A, without
+# OPTION (CLI11 refuses an option given twice, which would pass the row for the wrong reason); the option
+# under test goes between A and the trailing arguments in T.
+valid_args() {
+  local key=$1 opt=$2
+  A=() T=()
+  case $key in
+    client)   A=("$CLIENT" --mode churn -q); [ "$opt" = --duration ] || A+=(-d 0.01); T=($U) ;;
+    server)   A=("$SERVER" --listen 127.0.0.1:19999 --quiet); [ "$opt" = --duration ] || A+=(--duration 1) ;;
+    probe-states) A=("$PROBE" states) ;;
+    probe-watch)  A=("$PROBE" watch -q -o "$tmp/w.jsonl"); [ "$opt" = --count ] || A+=(--count 1) ;;
+    probe-triage) A=("$PROBE" triage) ;;
+    pcap-capture) A=("$PCAP" capture -i lo -w "$tmp/x.pcap" -q); [ "$opt" = --seconds ] || A+=(-s 0.2) ;;
+    pcap-annotate) A=("$PCAP" annotate tests/pcap/churn_en10mb.pcap) ;;
+    pcap-synth)   A=("$PCAP" synth -o "$tmp/s.pcap"); [ "$opt" = --connections ] || A+=(--connections 10) ;;
+    link)     A=("$LINK" --ns-a "churnlab-nosuch-$$" --ns-b "churnlab-nosuch-$$" -q); [ "$opt" = --duration ] || A+=(--duration 1) ;;
+    link-measure) A=("$LINK" measure --ns-a "churnlab-nosuch-$$" --ns-b "churnlab-nosuch-$$") ;;
+    *) fail "t_cli_errors: no valid_args for $key" ;;
+  esac
+}
+numeric=(
+  "client --sample-ms --connections --duration --rate --warmup --timeout --retry-delay --requests"
+  "server --size --backlog --max-conns --duration"
+  "probe-states --top"
+  "probe-watch --count --interval --duration"
+  "probe-triage --top"
+  "pcap-capture --count --seconds --snaplen --buffer-mb"
+  "pcap-annotate --flow --limit"
+  "pcap-synth --connections --rate --rtt-us --requests --ip-options"
+  "link --delay --delay-ab --delay-ba --loss --loss-ab --loss-ba --rate --rate-ab --rate-ba --queue-pkts
+        --queue-pkts-ab --queue-pkts-ba --queue-bytes --queue-bytes-ab --queue-bytes-ba --seed --duration --rt-priority --cpu --spin-max-us"
+  "link-measure --port --pings --ping-interval --ping-size --stream-count --stream-mbit --stream-size --settle --rt-priority"
+)
+# No option of any binary means something by a negative number, a non-finite one or 10^999.
+bad_values=(nan inf -inf NaN -1 12x "" 1e999)
+rows=0
+for row in "${numeric[@]}"; do
+  read -r -a words <<< "$row"
+  key=${words[0]}
+  for opt in "${words[@]:1}"; do
+    rows=$((rows + 1))
+    valid_args "$key" "$opt"
+    # --opt=VALUE: as a separate word "-inf" would be read as the short options -i -n -f.
+    for v in "${bad_values[@]}"; do check "${A[0]}" "$opt" "${A[@]:1}" "$opt=$v" "${T[@]}"; done
+  done
+done
+note "$rows numeric options, ${#bad_values[@]} bad values each"
 
 [ $bad -eq 0 ] || fail "$bad of $cases cases wrong:$others"
 note "all $cases cases ok"

@@ -5,8 +5,8 @@
 #   in the JSON and in the text table alike; annotate explains the churn handshake;
 #   decode/annotate: 0 on every capture in tests/pcap/ (also the broken ones in tests/pcap/fuzz/), 2 with
 #   one line on stderr for a missing file, a text file, pcapng, or a flow that does not exist;
-#   capture: 1 with one line naming the call for an interface or a namespace that does not exist (neither
-#   opens a capture on any interface of the host), 2 for an option out of range.
+#   capture: 2 with one line naming the call for an interface or a namespace that does not exist (neither
+#   opens a capture on any interface of the host: bad input, as the README says), 2 for an option out of range.
 source "$(dirname "$0")/lib.sh"
 PCAP=$BIN/churn-pcap
 [ -x "$PCAP" ] || fail "$PCAP is not built (make build/bin/churn-pcap)"
@@ -79,6 +79,6 @@ assert_eq "cut file: undecodable.truncated_record" "$(json_get "$tmp/cut.json" u
 assert_eq "cut file: handshakes still counted" "$(json_get "$tmp/cut.json" totals.handshakes)" 3
 
 need_root
-expect 1 "pcap_activate\(nosuchif0\)" "$PCAP" capture -i nosuchif0 -w "$tmp/x.pcap" --seconds 1
-expect 1 "open.*/run/netns/churnlab-nosuch.*ENOENT" "$PCAP" capture --netns churnlab-nosuch -i lo -w "$tmp/x.pcap"
+expect 2 "pcap_activate\(nosuchif0\)" "$PCAP" capture -i nosuchif0 -w "$tmp/x.pcap" --seconds 1
+expect 2 "open.*/run/netns/churnlab-nosuch.*ENOENT" "$PCAP" capture --netns churnlab-nosuch -i lo -w "$tmp/x.pcap"
 expect 2 "snaplen" "$PCAP" capture -i lo --snaplen 10 -w "$tmp/x.pcap"
