@@ -153,6 +153,9 @@ int parse_link_cli(int argc, const char* const* argv, LinkOptions& opt, std::ost
         opt.seed = to_count("--seed", seed, 0);
         opt.duration_s = to_number("--duration", duration);
         if (opt.duration_s <= 0) throw BadValue{"--duration: must be > 0 s (every link run stops by itself), got " + duration};
+        // A bound, not only a sign: seconds become integer nanoseconds for the timer, and 1e300 s does not fit
+        // (the conversion would be undefined behaviour). A week is more than any lab run needs.
+        if (opt.duration_s > 7 * 86400) throw BadValue{"--duration: at most 604800 s (a week), got " + duration};
         uint64_t prio = to_count("--rt-priority", rt, 0);
         if (prio > 99) throw BadValue{"--rt-priority: must be between 0 and 99, got " + rt};
         opt.rt_priority = static_cast<int>(prio);

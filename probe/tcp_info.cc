@@ -101,6 +101,11 @@ ConnInfo decode_conn(const DiagMessage& m) {
         // A NUL-terminated string (nla_put_string); stop at the NUL, never past the attribute.
         const char* s = reinterpret_cast<const char*>(a.data());
         c.cong.assign(s, strnlen(s, a.size()));
+        // Kernel module names are short printable ASCII ("cubic", "bbr"). Anything else is a corrupt or
+        // hostile reply: keep it visible but harmless, since JSON output must be valid UTF-8 (fuzzing found
+        // a reply whose bytes made the JSON writer throw, losing the whole output).
+        for (char& ch : c.cong)
+            if (ch < 0x21 || ch > 0x7e) ch = '?';
     }
     if (auto a = m.attr(INET_DIAG_BBRINFO); a.size() >= sizeof(tcp_bbr_info)) {
         tcp_bbr_info b;

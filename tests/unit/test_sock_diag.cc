@@ -15,6 +15,7 @@
 #include <linux/sock_diag.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <map>
@@ -331,4 +332,22 @@ TEST_CASE("tcp states: ss names and the request mask", "[probe]") {
     CHECK_FALSE(state_from_name("TIMEWAIT"));
     CHECK(request_mask(state_bit(kSynRecv)) == (state_bit(kSynRecv) | state_bit(kNewSynRecv)));
     CHECK(request_mask(state_bit(kTimeWait)) == state_bit(kTimeWait));
+}
+
+// Found by make fuzz-sock_diag: a congestion-control name that is not UTF-8 made conn_json().dump() throw,
+// and churn-probe lost its whole output. The kernel's names are printable ASCII; anything else is shown as '?'.
+TEST_CASE("sock_diag: a congestion-control name with non-ASCII bytes still gives valid JSON", "[probe]") {
+    std::vector<uint8_t> reply = bytes(kInfoV4);
+    const uint8_t bbr[] = {'b', 'b', 'r', 0};
+    auto at = std::search(reply.begin(), reply.end(), std::begin(bbr), std::end(bbr));
+    REQUIRE(at != reply.end());
+    at[1] = 0xed;  // the first byte of a 3-byte UTF-8 sequence, cut short
+    at[2] = 0x01;  // a control character
+    std::vector<ConnInfo> conns;
+    parse_reply(reply, 1, [&](const DiagMessage& m) { conns.push_back(decode_conn(m)); });
+    REQUIRE(conns.size() == 1);
+    CHECK(conns[0].cong == "b??");
+    std::string text;
+    CHECK_NOTHROW(text = conn_json(conns[0]).dump());
+    CHECK(text.find("\"b??\"") != std::string::npos);
 }
