@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -22,7 +23,6 @@ namespace churn {
 
 namespace {
 constexpr size_t kWriteChunk = 256 * 1024;
-constexpr int kWritesPerWakeup = 16;  // 4 MiB per wakeup at most, then the ready list (fill())
 // TCP_CA_NAME_MAX (16) lives in the kernel's include/net/tcp.h, not in the uapi headers.
 constexpr size_t kCaNameMax = 16;
 // tcp_info grows with kernel versions; we read what we need up to tcpi_delivery_rate (kernel >= 4.9).
@@ -73,7 +73,8 @@ std::string ss_style_line(const TcpSample& s, const std::string& cc, uint8_t snd
     return out;
 }
 
-BulkSender::BulkSender(Reactor& reactor, const Options& opt) : reactor_(reactor), opt_(opt), buf_(kWriteChunk, 'x') {}
+BulkSender::BulkSender(Reactor& reactor, const Options& opt, size_t write_cap)
+    : reactor_(reactor), opt_(opt), write_cap_(write_cap), buf_(kWriteChunk, 'x') {}
 
 BulkSender::~BulkSender() {
     if (fd_ >= 0) {
@@ -139,16 +140,18 @@ void BulkSender::on_connected() {
 void BulkSender::fill() {
     // Edge-triggered: write until the send buffer is full (EAGAIN); the next EPOLLOUT edge comes when
     // ACKs free room. The kernel decides how fast that is: that is the congestion control under test.
-    for (int writes = 0;; ++writes) {
-        if (writes == kWritesPerWakeup) {
+    for (size_t sent = 0;;) {
+        if (sent >= write_cap_) {
             // Fairness with our own timers: on loopback (or any path faster than our copies) the send
             // buffer drains as fast as we fill it and EAGAIN may not come for seconds, while the TCP_INFO
             // sampler (every --sample-ms) and the end of the run wait behind us. Come back through the
             // ready list: no new EPOLLOUT edge would come for room that is already there.
             return reactor_.defer(fd_, EPOLLOUT);
         }
-        IoResult r = write_some(fd_, buf_.data(), buf_.size());
+        // The last write of a wakeup asks only for what is left of the cap: a bound, not a threshold.
+        IoResult r = write_some(fd_, buf_.data(), std::min(buf_.size(), write_cap_ - sent));
         if (r.status == Io::Ok) {
+            sent += r.bytes;
             bytes_written_ += r.bytes;
             continue;
         }

@@ -37,7 +37,12 @@ std::string ss_style_line(const TcpSample& s, const std::string& cc, uint8_t snd
 
 class BulkSender : public Reactor::Handler {
 public:
-    BulkSender(Reactor& reactor, const Options& opt);
+    // Bytes written per wakeup at most before the rest is deferred (bulk.cc, fill(), says why).
+    static constexpr size_t kWritePerWakeup = 4 << 20;
+
+    // write_cap: kWritePerWakeup, except in tests, which shrink it to reach the cap with a socket's
+    // default buffers.
+    BulkSender(Reactor& reactor, const Options& opt, size_t write_cap = kWritePerWakeup);
     ~BulkSender() override;
     void start();
     void stop();  // SIGINT/SIGTERM or the end of the run
@@ -46,6 +51,9 @@ public:
     nlohmann::json json() const;
     std::string summary() const;
     bool failed() const { return !error_.empty(); }
+    bool connected() const { return connected_; }
+    int fd() const { return fd_; }
+    uint64_t bytes_written() const { return bytes_written_; }
 
 private:
     void on_connected();
@@ -54,6 +62,7 @@ private:
 
     Reactor& reactor_;
     const Options& opt_;
+    size_t write_cap_;
     int fd_ = -1;
     bool connected_ = false;
     std::string error_;

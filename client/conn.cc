@@ -2,6 +2,8 @@
 
 #include <sys/epoll.h>
 
+#include <algorithm>
+
 #include "client/load.h"
 #include "loop/clock.h"
 #include "loop/socket.h"
@@ -9,11 +11,11 @@
 namespace churn {
 
 namespace {
-constexpr size_t kReadBuffer = 1 << 20;      // readable bytes buffered at most, parsed as they come
-constexpr size_t kReadPerWakeup = 4 << 20;   // bytes read per wakeup before the rest is deferred
+constexpr size_t kReadBuffer = 1 << 20;  // readable bytes buffered at most, parsed as they come
 }  // namespace
 
-Conn::Conn(Load& load, Reactor& reactor, int id) : load_(load), reactor_(reactor), id_(id) {}
+Conn::Conn(Load& load, Reactor& reactor, int id, size_t read_cap)
+    : load_(load), reactor_(reactor), id_(id), read_cap_(read_cap) {}
 
 Conn::~Conn() { close_socket(); }
 
@@ -130,7 +132,10 @@ void Conn::on_readable() {
     // the buffer cap is consumed as it is parsed.
     input_edge_ = false;
     for (size_t taken = 0;;) {
-        Buffer::FillResult f = in_.fill_from(fd_, kReadBuffer, !peer_fin_seen_);
+        // Each fill asks for no more than what is left of this wakeup's cap, so the cap is a bound, not
+        // a threshold checked after the fact (which would let one wakeup read cap + kReadBuffer - 1).
+        size_t max = std::min(kReadBuffer, in_.readable() + (read_cap_ - taken));
+        Buffer::FillResult f = in_.fill_from(fd_, max, !peer_fin_seen_);
         taken += f.bytes;
         if ((state_ == State::Idle || state_ == State::AwaitingEof) && in_.readable() > 0) {
             // Bytes nobody asked for: after a complete response the stream is out of sync.
@@ -154,7 +159,7 @@ void Conn::on_readable() {
                 // coming, while the other connections' responses, the schedule's timers and the deadline
                 // sweep wait (and the latency they measure grows by our loop's delay). Past the cap the
                 // ready list brings us back before the loop sleeps: no edge would, the bytes are queued.
-                if (taken >= kReadPerWakeup) return reactor_.defer(fd_, EPOLLIN);
+                if (taken >= read_cap_) return reactor_.defer(fd_, EPOLLIN);
                 continue;
             case Buffer::Fill::Drained: return;
             case Buffer::Fill::Error:

@@ -41,7 +41,12 @@ public:
     // AwaitingEof: the response said "Connection: close"; we wait for the server's FIN before closing.
     enum class State { Closed, Connecting, Idle, Writing, Reading, AwaitingEof };
 
-    Conn(Load& load, Reactor& reactor, int id);
+    // Bytes read per wakeup at most before the rest is deferred (conn.cc, on_readable, says why).
+    static constexpr size_t kReadPerWakeup = 4 << 20;
+
+    // read_cap: kReadPerWakeup, except in tests, which shrink it to reach the cap with a socket's
+    // default buffers.
+    Conn(Load& load, Reactor& reactor, int id, size_t read_cap = kReadPerWakeup);
     ~Conn() override;
 
     // Churn: take `r` and open a new connection for it. Pool: open the keep-alive connection (no request).
@@ -59,6 +64,7 @@ public:
     bool has_request() const { return has_request_; }
     const Request& request() const { return req_; }
     int id() const { return id_; }
+    int fd() const { return fd_; }  // -1 when closed
 
 private:
     void connect_socket();
@@ -75,6 +81,7 @@ private:
     Load& load_;
     Reactor& reactor_;
     int id_;
+    size_t read_cap_;
     int fd_ = -1;
     State state_ = State::Closed;
     bool has_request_ = false;

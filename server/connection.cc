@@ -68,9 +68,11 @@ void Connection::step(bool readable) {
     }
     if (state_ != State::Closing && serve()) more = true;
 
+    bool wrote = false;  // the kernel took bytes: progress for the send clock
     if (out_.readable() > 0) {
         size_t before = out_.readable();
         IoResult w = out_.flush_to(fd_);
+        wrote = out_.readable() < before;
         stats_.bytes_out += before - out_.readable();
         if (w.status == Io::Error) return fail(w.err);
     }
@@ -78,7 +80,7 @@ void Connection::step(bool readable) {
         // The send buffer is full: EPOLLOUT brings us back here, and step() carries on from where it
         // stopped (reading Unread input, serving more, closing) once the backlog drains.
         reactor_.rewatch(fd_, kWriting);
-        return settle();
+        return settle(wrote);
     }
     reactor_.rewatch(fd_, kIdle);  // no syscall when the interest set is unchanged
 
@@ -90,26 +92,31 @@ void Connection::step(bool readable) {
     // EPOLL_CTL_MOD that drops EPOLLOUT re-arms a readable fd. A reactor that left EPOLLOUT registered
     // would not, so we do not lean on it; tests/unit/test_server_conn.cc checks the defer itself.)
     if (more || input_ == Input::Unread) reactor_.defer(fd_, EPOLLIN);
-    settle();
+    settle(wrote);
 }
 
 // Which state the step left us in, and its clock. Called at the end of every step that keeps the
-// connection; the clock restarts only on progress (a complete head, body bytes) or on a change of state.
-void Connection::settle() {
+// connection; the clock restarts on a change of clock or on that clock's own progress: a complete head
+// or body bytes for Head and Body, bytes taken by the kernel (`wrote`) for Send. Writing and Closing
+// share the send clock, so a Connection: close answer queued behind a stalled backlog does not restart it;
+// and a request parsed while answers wait is no progress for it either.
+void Connection::settle(bool wrote) {
     State next;
-    if (state_ == State::Closing) next = State::Closing;
+    if (state_ == State::Closing) next = State::Closing;  // only reached with its last answer unsent
     else if (body_left_ > 0) next = State::Body;
     else if (out_.readable() > 0) next = State::Writing;
     else if (in_.readable() > 0 || requests_ == 0) next = State::Head;  // a partial head, or none yet
     else next = State::Idle;
-    bool restart = restart_clock_ || next != state_;
+    Timeouts::Clock k = next == State::Head                                 ? Timeouts::Clock::Head
+                        : next == State::Body                               ? Timeouts::Clock::Body
+                        : next == State::Idle                               ? Timeouts::Clock::Idle
+                        : next == State::Writing || next == State::Closing ? Timeouts::Clock::Send
+                                                                            : Timeouts::Clock::None;
+    bool progress = k == Timeouts::Clock::Send ? wrote : restart_clock_;
+    bool restart = progress || k != link_.clock;
     restart_clock_ = false;
     state_ = next;
     if (!restart) return;
-    Timeouts::Clock k = next == State::Head   ? Timeouts::Clock::Head
-                        : next == State::Body ? Timeouts::Clock::Body
-                        : next == State::Idle ? Timeouts::Clock::Idle
-                                              : Timeouts::Clock::None;
     // mono_us() is clock_gettime through the vDSO: no syscall. Called only when a clock (re)starts.
     if (k == Timeouts::Clock::None) timeouts_.stop(*this);
     else timeouts_.start(*this, k, mono_us());
@@ -262,19 +269,36 @@ void Connection::abandon() {
 // Timeouts and evictions close the way nginx does: a plain close after reading what is queued (finish),
 // no 408. An idle keep-alive client would take an unsolicited 408 for the answer to its next request,
 // and a slowloris reads nothing anyway. The server closes first, so the TIME-WAIT is ours (closes.server).
+// The exception is a peer that is not taking our answers (the send clock, and evicting a writer): it
+// gets an RST instead (reset_unsent), and no TIME-WAIT is left on either side.
 void Connection::expire(Timeouts::Clock k) {
     switch (k) {
         case Timeouts::Clock::Head: ++stats_.timeout_header; break;
         case Timeouts::Clock::Body: ++stats_.timeout_body; break;
         case Timeouts::Clock::Idle: ++stats_.timeout_idle; break;
+        case Timeouts::Clock::Send: ++stats_.timeout_send; return reset_unsent();
         case Timeouts::Clock::None: break;
     }
     finish(End::Server);
 }
 
 void Connection::evict() {
+    if (state_ == State::Writing || state_ == State::Closing) {
+        ++stats_.evicted_send;
+        return reset_unsent();
+    }
     if (state_ == State::Idle) ++stats_.evicted_idle;
     else ++stats_.evicted_head;
+    finish(End::Server);
+}
+
+// Closing a connection whose peer takes none of our answers. A plain close() would queue our FIN behind
+// a full send buffer that the peer is not draining: the kernel keeps the orphaned socket and its buffer,
+// probing a zero window for minutes (tcp_orphan_retries), memory this server no longer sees or counts.
+// SO_LINGER {1, 0} makes close() drop the unsent bytes and send RST: the peer learns at once, and nothing
+// is left behind (nginx's reset_timedout_connection). The answers were lost either way.
+void Connection::reset_unsent() {
+    if (int err = set_linger0(fd_).error()) stats_.count_error(err);
     finish(End::Server);
 }
 

@@ -6,13 +6,15 @@
 //   (--discard: on_events -> step -> discard: read and drop until EAGAIN -> at EOF, finish: close)
 //
 // The state is what each step leaves behind (settle), the first that applies, and it picks the clock:
-//   Closing  the last answer is queued (Connection: close, or an error): close once flushed    no clock
+//   Closing  the last answer is queued (Connection: close, or an error): close once flushed    send
 //   Body     a head said Content-Length: reading and dropping the body                         body
-//   Writing  answers queued beyond what the send buffer took: waiting for EPOLLOUT             no clock
+//   Writing  answers queued beyond what the send buffer took: waiting for EPOLLOUT             send
 //   Head     part of a request head buffered, or nothing yet on a new connection               header
 //   Idle     keep-alive: nothing buffered, nothing to send                                     idle
 // The usual keep-alive life: Head -(request in, answer sent in the same step)-> Idle -(a byte)-> Head.
-// Closed: no socket; any state ends there on EOF, an error, a timeout, or an eviction (Head, Idle).
+// Closed: no socket; any state ends there on EOF, an error, a timeout, or an eviction (Head, Idle,
+// Writing, Closing). The send clock restarts on every write the kernel takes bytes from, not on input:
+// a peer that keeps sending requests but reads nothing is exactly the one it is for.
 // Leaked (--leak-close-wait) and Discard (--discard) are the two ways of life that are not HTTP.
 //
 // The input side is one more fact, kept apart because it is true in any state: whether bytes may be
@@ -100,7 +102,8 @@ private:
     void step(bool readable);
     bool serve();  // true when it stopped with work left (budget or output cap)
     void respond(const Response& r, bool head_only);
-    void settle();
+    void settle(bool wrote);
+    void reset_unsent();
     void fail(int err);
     void finish(End how);
     void leak();

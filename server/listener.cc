@@ -22,7 +22,7 @@ int open_spare() {
 
 Listener::Listener(Reactor& reactor, const ServerOptions& opt, const Responses& responses, ServerStats& stats)
     : reactor_(reactor), opt_(opt), responses_(responses), stats_(stats),
-      timeouts_(opt.header_timeout_us, opt.body_timeout_us, opt.idle_timeout_us) {
+      timeouts_(opt.header_timeout_us, opt.body_timeout_us, opt.idle_timeout_us, opt.send_timeout_us) {
     spare_fd_ = open_spare();
     if (spare_fd_ < 0) throw_sys("open", "/dev/null, O_RDONLY", errno);
     try {
@@ -127,11 +127,17 @@ void Listener::retry_later() {
 // The connection to close so that a new one fits under --max-conns, or nullptr (timeouts.h keeps the
 // lists in order; see listener.h for the policy).
 Connection* Listener::victim() {
+    uint64_t now = mono_us();
+    // On Head and Send the oldest is the best candidate: if even it is within its grace, every other one
+    // is too.
     if (Connection* c = timeouts_.oldest(Timeouts::Clock::Head)) {
-        // The oldest is the best candidate: if even it is within its grace, every other one is too.
-        if (c->clock_since_us() + opt_.evict_grace_us <= mono_us()) return c;
+        if (c->clock_since_us() + opt_.evict_grace_us <= now) return c;
     }
-    return timeouts_.oldest(Timeouts::Clock::Idle);
+    if (Connection* c = timeouts_.oldest(Timeouts::Clock::Idle)) return c;
+    if (Connection* c = timeouts_.oldest(Timeouts::Clock::Send)) {
+        if (c->clock_since_us() + opt_.evict_grace_us <= now) return c;
+    }
+    return nullptr;
 }
 
 void Listener::admit(int fd) {

@@ -17,8 +17,19 @@
 // --max-conns: at the limit a new connection evicts an old one rather than being refused (timeouts.h
 // keeps the order): first the one that has gone longest without a complete request head, if it has had
 // its grace (ServerOptions::evict_grace_us) to send one; then the longest-idle keep-alive connection;
-// only when there is neither is the newcomer refused. A server that refuses at the limit can be held by anyone who opens max-conns
-// connections and sends nothing; one that evicts serves whoever actually sends a request.
+// then the connection with answers pending whose peer has taken no byte for longer than that grace;
+// only when there is none of these is the newcomer refused. A server that refuses at the limit can be
+// held by anyone who opens max-conns connections and sends nothing; one that evicts serves whoever
+// actually sends a request.
+//
+// Why writers last, and only stalled ones: a connection with answers pending has been served, and its
+// peer may simply be downloading (each write that makes progress restarts its Send clock, so it is
+// never "old" on that list). Cutting an active download for a newcomer that has not sent a byte yet
+// trades real service for a promise. One whose peer has taken nothing for a whole grace, though, is
+// most likely not reading at all (a reader on a path of a few RTTs frees send-buffer room many times a
+// second): the send timeout would close it anyway, and it holds the most memory of all. So it goes
+// before a newcomer is refused, oldest stall first, and with the same reset as its timeout
+// (Connection::evict).
 #pragma once
 
 #include <functional>

@@ -63,7 +63,7 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
                  "Answers every request with the same --size byte body; counts who closed each connection."};
     app.name("churn-server");
     std::string size = "64", close = "client", nodelay = "on", backlog = "4096", max_conns = "0", duration = "0";
-    std::string evict = "on", header_timeout = "10s", body_timeout = "10s", idle_timeout = "75s";
+    std::string evict = "on", header_timeout = "10s", body_timeout = "10s", idle_timeout = "75s", send_timeout = "10s";
     app.add_option("--listen", opt.listen, "address to listen on: IPv4:PORT, [IPv6]:PORT or PORT")
         ->required()
         ->type_name("ADDR:PORT");
@@ -99,6 +99,10 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
     app.add_option("--idle-timeout", idle_timeout,
                    "close a keep-alive connection idle this long (default 75s; 0 = off)")
         ->type_name("DURATION");
+    app.add_option("--send-timeout", send_timeout,
+                   "close a connection whose peer takes none of its pending answers for this long (default 10s; "
+                   "0 = off)")
+        ->type_name("DURATION");
     app.add_option("--duration", duration, "stop after this many seconds (0 = until SIGINT/SIGTERM)")
         ->type_name("SECONDS");
     app.add_option("--json", opt.json_path, "write the counters as a JSON object to FILE on exit")->type_name("FILE");
@@ -124,6 +128,7 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
         opt.header_timeout_us = to_timeout_us("--header-timeout", header_timeout);
         opt.body_timeout_us = to_timeout_us("--body-timeout", body_timeout);
         opt.idle_timeout_us = to_timeout_us("--idle-timeout", idle_timeout);
+        opt.send_timeout_us = to_timeout_us("--send-timeout", send_timeout);
         opt.duration_s = to_seconds("--duration", duration);
         if (app.count("--json") && opt.json_path.empty()) throw BadValue{"--json: needs a file name"};
     } catch (const BadValue& e) {

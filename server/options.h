@@ -34,6 +34,15 @@ struct ServerOptions {
     uint64_t header_timeout_us = 10'000'000;
     uint64_t body_timeout_us = 10'000'000;  // between two reads that bring body bytes, like nginx's
     uint64_t idle_timeout_us = 75'000'000;
+    // Between two writes that make progress while answers are pending (nginx's send_timeout, 60 s).
+    // 10 s, like the head and body clocks: on the lab's paths a peer that reads at all frees send-buffer
+    // room many times a second, so 10 s without a byte taken means it has stopped reading; and a
+    // stalled writer holds more than any other (up to output_cap of answers plus a full send buffer).
+    // The price of nginx's definition of progress (a write the kernel takes): TCP takes a write only once
+    // a third of the send buffer is free (EPOLLOUT), so a peer that reads, but slower than a third of our
+    // send buffer per timeout, is closed too: with loopback's 4 MiB buffer, below ~140 KB/s at 10 s
+    // (measured at 1 s: a reader taking 64 KiB every 50 ms was reset; one every 10 ms was not).
+    uint64_t send_timeout_us = 10'000'000;
     double duration_s = 0;   // 0 = until SIGINT/SIGTERM
     std::string json_path;   // empty = no JSON
     bool quiet = false;      // no summary line on exit

@@ -27,9 +27,10 @@ struct ServerStats {
     uint64_t http_400 = 0, http_431 = 0, http_501 = 0;
 
     // Closed by a clock (timeouts.h), each also counted in close_server (or close_client if its FIN came).
-    uint64_t timeout_header = 0, timeout_body = 0, timeout_idle = 0;
-    // Closed at --max-conns to make room for a new connection: no request head yet / idle keep-alive.
-    uint64_t evicted_head = 0, evicted_idle = 0;
+    uint64_t timeout_header = 0, timeout_body = 0, timeout_idle = 0, timeout_send = 0;
+    // Closed at --max-conns to make room for a new connection: no request head yet / idle keep-alive /
+    // answers pending that the peer has not taken for a while.
+    uint64_t evicted_head = 0, evicted_idle = 0, evicted_send = 0;
 
     uint64_t live = 0, max_concurrent = 0;
 

@@ -6,8 +6,13 @@
 
 namespace churn {
 
-Timeouts::Timeouts(uint64_t head_us, uint64_t body_us, uint64_t idle_us)
-    : limit_us_{0, head_us, body_us, idle_us} {}
+namespace {
+constexpr Timeouts::Clock kRunning[] = {Timeouts::Clock::Head, Timeouts::Clock::Body, Timeouts::Clock::Idle,
+                                        Timeouts::Clock::Send};
+}  // namespace
+
+Timeouts::Timeouts(uint64_t head_us, uint64_t body_us, uint64_t idle_us, uint64_t send_us)
+    : limit_us_{0, head_us, body_us, idle_us, send_us} {}
 
 void Timeouts::unlink(Connection& c) {
     Link& l = c.link_;
@@ -33,7 +38,7 @@ void Timeouts::start(Connection& c, Clock k, uint64_t now_us) {
 }
 
 void Timeouts::sweep(uint64_t now_us) {
-    for (Clock k : {Clock::Head, Clock::Body, Clock::Idle}) {
+    for (Clock k : kRunning) {
         uint64_t limit = limit_us_[idx(k)];
         if (limit == 0) continue;
         List& list = lists_[idx(k)];
@@ -49,7 +54,7 @@ void Timeouts::sweep(uint64_t now_us) {
 
 uint64_t Timeouts::sweep_interval_us() const {
     uint64_t shortest = 0;
-    for (Clock k : {Clock::Head, Clock::Body, Clock::Idle}) {
+    for (Clock k : kRunning) {
         uint64_t t = limit_us_[idx(k)];
         if (t && (!shortest || t < shortest)) shortest = t;
     }
@@ -62,6 +67,7 @@ const char* clock_name(Timeouts::Clock k) {
         case Timeouts::Clock::Head: return "header";
         case Timeouts::Clock::Body: return "body";
         case Timeouts::Clock::Idle: return "idle";
+        case Timeouts::Clock::Send: return "send";
         case Timeouts::Clock::None: break;
     }
     return "none";

@@ -1,10 +1,14 @@
-// timeouts.h: the server's three connection clocks, and the order in which --max-conns evicts.
+// timeouts.h: the server's four connection clocks, and the order in which --max-conns evicts.
 //
 //   Head  a request head must be complete within --header-timeout of its first byte (of the accept, for
 //         a new connection). Later bytes do not restart it: one byte every 2 s is the slowloris attack.
 //   Body  a declared Content-Length: at most --body-timeout between two reads that bring body bytes
 //         (nginx's client_body_timeout: a big upload over a slow path is not punished, a stalled one is).
 //   Idle  keep-alive with nothing buffered and nothing to send: closed after --idle-timeout.
+//   Send  answers pending (Writing, or Closing with its last answer unsent): at most --send-timeout
+//         between two writes that the kernel takes bytes from (nginx's send_timeout). A peer that
+//         pipelines requests for large answers and never reads would otherwise hold its slot, our
+//         output_cap of memory and a full send buffer forever: servers never wait forever on a peer.
 //
 // Why lists and not a timer each: every connection on one clock has the same timeout, so a list kept in
 // the order connections entered it is also in deadline order. Starting, stopping or restarting a clock
@@ -14,7 +18,8 @@
 // behind. The price is precision: a timeout fires up to one sweep interval late (sweep_interval_us()).
 //
 // The same lists give eviction its order for free: the head of Head is the connection that has gone
-// longest without completing a request head (the least progress), the head of Idle the longest idle.
+// longest without completing a request head (the least progress), the head of Idle the longest idle,
+// the head of Send the one whose peer has gone longest without taking a byte.
 #pragma once
 
 #include <cstddef>
@@ -26,8 +31,8 @@ class Connection;
 
 class Timeouts {
 public:
-    enum class Clock : uint8_t { None, Head, Body, Idle };
-    static constexpr int kClocks = 4;
+    enum class Clock : uint8_t { None, Head, Body, Idle, Send };
+    static constexpr int kClocks = 5;
     // Each Connection carries one of these: which list it is on, its neighbours, when its clock started.
     struct Link {
         Connection* prev = nullptr;
@@ -37,7 +42,7 @@ public:
     };
 
     // Timeouts in microseconds; 0 turns that clock's expiry off (the list still orders evictions).
-    Timeouts(uint64_t head_us, uint64_t body_us, uint64_t idle_us);
+    Timeouts(uint64_t head_us, uint64_t body_us, uint64_t idle_us, uint64_t send_us);
     Timeouts(const Timeouts&) = delete;
     Timeouts& operator=(const Timeouts&) = delete;
 

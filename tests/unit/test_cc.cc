@@ -172,7 +172,8 @@ TEST_CASE("churn-server --discard: reads an 8 MiB upload to the end, counts it, 
     int port = std::stoi(local.substr(local.rfind(':') + 1));
 
     // A blocking client in its own thread: 8 MiB, then FIN, then wait for the server's close (read 0).
-    constexpr size_t kBytes = 8 << 20;  // over kDiscardCap: the ready list may have to finish a wakeup
+    // Over Connection::Limits::discard_cap (4 MiB): the ready list may have to finish a wakeup.
+    constexpr size_t kBytes = 8 << 20;
     long got_back = -1;
     std::thread client([&] {
         int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

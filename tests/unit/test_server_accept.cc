@@ -5,7 +5,9 @@
 //   - at EMFILE, a connection that died in the queue while we shed (ECONNABORTED) does not end the accept
 //     loop: the ones queued behind it are accepted in the same wakeup, not at the next SYN;
 //   - --max-conns evicts the longest-idle keep-alive connection, and a head-less one only after its
-//     grace; with nothing to evict, or --evict off, the newcomer is refused.
+//     grace; with nothing to evict, or --evict off, the newcomer is refused;
+//   - a connection whose peer takes none of its answers is evicted last (after the head-less ones), only
+//     once it has stalled for the grace, and with an RST.
 #include <catch2/catch.hpp>
 
 #include <poll.h>
@@ -36,7 +38,7 @@ ServerOptions loopback_options() {
     std::string why;
     REQUIRE(Endpoint::parse("127.0.0.1:1", o.endpoint, why));
     reinterpret_cast<sockaddr_in*>(&o.endpoint.addr)->sin_port = 0;  // the kernel picks a free port
-    o.header_timeout_us = o.body_timeout_us = o.idle_timeout_us = 0;  // no sweep timer in these tests
+    o.header_timeout_us = o.body_timeout_us = o.idle_timeout_us = o.send_timeout_us = 0;  // no sweep timer
     return o;
 }
 
@@ -70,11 +72,13 @@ bool run_until(Reactor& r, const std::function<bool()>& pred) {
 
 struct Server {
     ServerOptions opt;
-    Responses responses = Responses::build(16);
+    Responses responses;
     ServerStats stats;
     std::unique_ptr<Reactor> r = std::make_unique<Reactor>();
     std::unique_ptr<Listener> l;
-    explicit Server(ServerOptions o) : opt(std::move(o)) { l = std::make_unique<Listener>(*r, opt, responses, stats); }
+    explicit Server(ServerOptions o, size_t body = 16) : opt(std::move(o)), responses(Responses::build(body)) {
+        l = std::make_unique<Listener>(*r, opt, responses, stats);
+    }
     ~Server() {
         l->abandon_all();
         l.reset();
@@ -224,6 +228,64 @@ TEST_CASE("server timeouts through the loop: the sweep timer closes a silent con
     CHECK(::read(idle, buf, sizeof buf) > 0);  // its answer, then our FIN
     CHECK(closed_by_server(idle) == 1);
     for (int fd : {silent, idle}) {
+        set_linger0(fd);
+        ::close(fd);
+    }
+}
+
+TEST_CASE("server --max-conns: a writer whose peer reads nothing goes last, after its grace, with an RST",
+          "[server][evict][send]") {
+    const char get[] = "GET / HTTP/1.1\r\nHost: lab\r\n\r\n";
+    ServerOptions o = loopback_options();
+    o.max_conns = 2;
+    o.evict_grace_us = 3600ull * 1'000'000;
+    Server s(o, 8 << 20);  // an 8 MiB answer: more than loopback's buffers hold while the peer reads nothing
+    std::string where = s.l->local();
+
+    // A asks and never reads: Writing, its send clock stalled. B connects and says nothing.
+    int a = connect_to(where);
+    REQUIRE(::write(a, get, sizeof get - 1) == static_cast<ssize_t>(sizeof get - 1));
+    REQUIRE(run_until(*s.r, [&] { return s.stats.responses == 1; }));
+    int b = connect_to(where);
+    REQUIRE(run_until(*s.r, [&] { return s.stats.live == 2; }));
+
+    // Both within their grace: C is refused, A's download is not cut for a newcomer.
+    int c = connect_to(where);
+    REQUIRE(run_until(*s.r, [&] { return s.stats.accepted == 3; }));
+    CHECK(s.stats.rejected == 1);
+    CHECK(s.stats.evicted_send == 0);
+
+    // Past the grace: the head-less B goes first, although A has been stalled longer...
+    s.opt.evict_grace_us = 0;
+    int d = connect_to(where);
+    REQUIRE(run_until(*s.r, [&] { return s.stats.accepted == 4; }));
+    CHECK(s.stats.evicted_head == 1);
+    CHECK(s.stats.evicted_send == 0);
+    // ...then A. D, once it has asked, is a writer too (it reads nothing either), but its clock started
+    // later: the writer stalled longest goes.
+    REQUIRE(::write(d, get, sizeof get - 1) == static_cast<ssize_t>(sizeof get - 1));
+    REQUIRE(run_until(*s.r, [&] { return s.stats.responses == 2; }));
+    int e = connect_to(where);
+    REQUIRE(run_until(*s.r, [&] { return s.stats.accepted == 5; }));
+    CHECK(s.stats.evicted_send == 1);
+    CHECK(s.stats.rejected == 1);
+    CHECK(s.stats.live == 2);
+
+    // A's peer finds the bytes already in its socket, then the RST: the 8 MiB were never going to arrive.
+    int end = -1;
+    CHECK(run_until(*s.r, [&] {
+        char buf[64 * 1024];
+        while (end < 0) {
+            ssize_t n = ::recv(a, buf, sizeof buf, MSG_DONTWAIT);
+            if (n > 0) continue;
+            if (n == 0) end = 0;
+            else if (errno != EAGAIN) end = errno;
+            else break;
+        }
+        return end >= 0;
+    }));
+    CHECK(end == ECONNRESET);
+    for (int fd : {a, b, c, d, e}) {
         set_linger0(fd);
         ::close(fd);
     }

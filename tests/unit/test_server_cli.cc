@@ -45,6 +45,7 @@ TEST_CASE("churn-server cli: defaults") {
     CHECK(c.opt.header_timeout_us == 10'000'000);
     CHECK(c.opt.body_timeout_us == 10'000'000);
     CHECK(c.opt.idle_timeout_us == 75'000'000);
+    CHECK(c.opt.send_timeout_us == 10'000'000);
     CHECK(c.opt.duration_s == 0);
     CHECK(c.opt.json_path.empty());
     CHECK_FALSE(c.opt.quiet);
@@ -52,8 +53,9 @@ TEST_CASE("churn-server cli: defaults") {
 
 TEST_CASE("churn-server cli: timeouts in s or ms, 0 = off; --evict") {
     Cli c = run_cli({"--listen", "127.0.0.1:18080", "--header-timeout", "500ms", "--body-timeout", "2.5s",
-                     "--idle-timeout", "0", "--evict", "off"});
+                     "--idle-timeout", "0", "--send-timeout", "100ms", "--evict", "off"});
     REQUIRE(c.rc == -1);
+    CHECK(c.opt.send_timeout_us == 100'000);
     CHECK(c.opt.header_timeout_us == 500'000);
     CHECK(c.opt.body_timeout_us == 2'500'000);
     CHECK(c.opt.idle_timeout_us == 0);
@@ -118,6 +120,11 @@ TEST_CASE("churn-server cli: bad values: one line, exit 2") {
         {{"--listen", "127.0.0.1:18080", "--header-timeout", "ms"},
          "churn-server: --header-timeout: 'ms' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
         {{"--listen", "127.0.0.1:18080", "--idle-timeout", "1e300"}, "churn-server: --idle-timeout: must be <= 86400s\n"},
+        {{"--listen", "127.0.0.1:18080", "--send-timeout", "nan"},
+         "churn-server: --send-timeout: 'nan' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
+        {{"--listen", "127.0.0.1:18080", "--send-timeout", "inf"},
+         "churn-server: --send-timeout: 'inf' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
+        {{"--listen", "127.0.0.1:18080", "--send-timeout", "-5ms"}, "churn-server: --send-timeout: must be >= 0\n"},
         {{"--listen", "127.0.0.1:18080", "--evict", "yes"}, "churn-server: --evict: must be 'on' or 'off', got 'yes'\n"},
         {{"--listen", "127.0.0.1:0"}, "churn-server: --listen: bad port '0' in '127.0.0.1:0' (want 1-65535)\n"},
         {{"--listen", "localhost:80"},

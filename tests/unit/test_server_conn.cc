@@ -2,9 +2,12 @@
 //
 //   - input that arrives while the output backlog is at its cap is read once the backlog drains, even
 //     when the step that drains it is the last one (the must_read_ stall of issue 8);
-//   - the three clocks: a head must be complete in time however many bytes trickle in, a body clock
-//     restarts on body bytes, an idle keep-alive connection is closed; all counted.
-// The clocks are checked by calling Timeouts::sweep with chosen times: exact, and no sleeping.
+//   - the four clocks: a head must be complete in time however many bytes trickle in, a body clock
+//     restarts on body bytes, an idle keep-alive connection is closed, a peer that takes none of its
+//     answers is closed (the send clock restarts on bytes the kernel takes, and on nothing else); all
+//     counted.
+// The clocks are checked by calling Timeouts::sweep with chosen times: exact, and no sleeping. One case
+// runs the send clock on the real clock through the loop, with bounds that hold on a loaded host.
 #include <catch2/catch.hpp>
 
 #include "tests/unit/fixtures.h"
@@ -13,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "loop/clock.h"
@@ -45,8 +49,9 @@ struct Rig {
     Owner owner;
     Timeouts timeouts;
     Connection c;
-    Rig(size_t body, Connection::Limits limits, uint64_t head_us = 0, uint64_t body_us = 0, uint64_t idle_us = 0)
-        : opt(with_size(body)), responses(Responses::build(body)), timeouts(head_us, body_us, idle_us),
+    Rig(size_t body, Connection::Limits limits, uint64_t head_us = 0, uint64_t body_us = 0, uint64_t idle_us = 0,
+        uint64_t send_us = 0)
+        : opt(with_size(body)), responses(Responses::build(body)), timeouts(head_us, body_us, idle_us, send_us),
           c(r, owner, timeouts, opt, responses, stats, limits) {
         c.open(p.a);
         r.watch(p.a, EPOLLIN | EPOLLRDHUP, &c);
@@ -238,6 +243,125 @@ TEST_CASE("server: the body clock restarts on body bytes and ends a body that st
     CHECK(rig.stats.responses == 0);  // the answer waits for the whole body, which never came
 }
 
+// The peer's side: read what is there, at most `most` bytes; returns the bytes read.
+size_t peer_read(int fd, size_t most) {
+    static std::string scratch(256 * 1024, '\0');
+    size_t got = 0;
+    while (got < most) {
+        IoResult rd = read_some(fd, scratch.data(), std::min(scratch.size(), most - got));
+        if (rd.status != Io::Ok) break;
+        got += rd.bytes;
+    }
+    return got;
+}
+
+TEST_CASE("server: the send clock runs while answers wait and restarts only when the peer takes bytes",
+          "[server][timeouts][send]") {
+    const uint64_t send = 10'000'000;
+    Connection::Limits limits;
+    limits.output_cap = 64 << 20;  // every request below is parsed at once: the clock, not the cap, is tested
+    Rig rig(1 << 20, limits, 0, 0, 0, send);
+    rig.send(std::string(kGet) + kGet);
+    rig.deliver();
+    REQUIRE(rig.c.state() == Connection::State::Writing);
+    CHECK(rig.timeouts.count(Timeouts::Clock::Send) == 1);
+    CHECK(rig.timeouts.count(Timeouts::Clock::Head) == 0);
+    uint64_t t1 = rig.c.clock_since_us();
+    after(t1);
+
+    // A further request, then its Connection: close successor (the answers stay queued behind a full
+    // socket), and an EPOLLOUT that finds no room: none of it is progress for this clock.
+    rig.send(kGet);
+    rig.deliver();
+    rig.send("GET /last HTTP/1.1\r\nConnection: close\r\n\r\n");
+    rig.deliver();
+    rig.c.on_events(EPOLLOUT);
+    CHECK(rig.stats.responses == 4);
+    CHECK(rig.c.state() == Connection::State::Closing);
+    CHECK(rig.c.clock_since_us() == t1);
+
+    // The peer reads: the next flush makes progress, and the clock starts over.
+    REQUIRE(peer_read(rig.p.b, 1 << 20) > 0);
+    rig.c.on_events(EPOLLOUT);
+    uint64_t t2 = rig.c.clock_since_us();
+    CHECK(t2 > t1);
+    CHECK(rig.c.state() == Connection::State::Closing);
+
+    rig.timeouts.sweep(t1 + send);  // would have expired had the clock not restarted
+    CHECK(rig.c.is_open());
+    rig.timeouts.sweep(t2 + send - 1);
+    CHECK(rig.c.is_open());
+    rig.timeouts.sweep(t2 + send);
+    CHECK_FALSE(rig.c.is_open());
+    CHECK(rig.stats.timeout_send == 1);
+    CHECK(rig.stats.close_server == 1);
+    CHECK(rig.stats.errors.empty());  // SO_LINGER is accepted on any socket, the socketpair included
+    CHECK(rig.timeouts.count(Timeouts::Clock::Send) == 0);
+}
+
+TEST_CASE("server: through the loop, a slow steady reader keeps its connection, one that stops reading loses it",
+          "[server][timeouts][send]") {
+    // 200 ms: short enough for a unit test, long next to what a steady reader leaves between two writes
+    // (it reads 64 KiB every 10 ms; the server may write again once the socketpair has room, tens of ms).
+    const uint64_t send = 200'000, tick = 10'000, steady_for = 5 * send;
+    std::string burst;
+    for (int i = 0; i < 128; ++i) burst += kGet;  // 32 MiB of answers: far more than phase 1 reads
+
+    // The peer and the server share this thread, so a host stall delays the peer's reads and the sweep
+    // alike, and the sweep may run first when the thread wakes. A run in which the peer itself was held
+    // off for half the timeout proves nothing about phase 1: it is run again (3 attempts at most).
+    for (int attempt = 1;; ++attempt) {
+        Rig rig(256 * 1024, {}, 0, 0, 0, send);
+        rig.r.every(rig.timeouts.sweep_interval_us(), [&] { rig.timeouts.sweep(mono_us()); });
+        rig.send(burst);
+        uint64_t t0 = mono_us(), prev = t0, max_gap = 0, stopped_at = 0, closed_at = 0, last_since = 0;
+        size_t got = 0;
+        bool closed_while_reading = false;
+        rig.r.every(tick, [&] {
+            uint64_t now = mono_us();
+            if (!rig.c.is_open()) {
+                closed_while_reading = stopped_at == 0;
+                closed_at = now;
+                return rig.r.stop();
+            }
+            last_since = rig.c.clock_since_us();
+            if (stopped_at) return;  // phase 2: the peer reads nothing more
+            max_gap = std::max(max_gap, now - prev);
+            prev = now;
+            if (now - t0 >= steady_for) {
+                stopped_at = now;
+                return;
+            }
+            got += peer_read(rig.p.b, 64 * 1024);  // phase 1: slowly, steadily
+        });
+        rig.r.after(kFailsafeUs, [&] { rig.r.stop(); });
+        rig.r.run();
+
+        INFO("attempt " << attempt << ": peer read " << got << " bytes, its longest gap " << max_gap / 1000
+                        << " ms, stopped at +" << (stopped_at - t0) / 1000 << " ms, closed at +"
+                        << (closed_at ? (closed_at - t0) / 1000 : 0) << " ms");
+        bool steady = max_gap < send / 2;
+        if (closed_while_reading && !steady && attempt < 3) {
+            WARN("host stall held the peer off for " << max_gap / 1000 << " ms; running the case again");
+            continue;
+        }
+        CHECK_FALSE(closed_while_reading);
+        CHECK(got > 0);
+        CHECK(rig.stats.responses > 0);
+        REQUIRE(closed_at > 0);  // closed, and well within the failsafe
+        CHECK(rig.stats.timeout_send == 1);
+        CHECK(rig.stats.close_server == 1);
+        CHECK(rig.owner.released == 1);
+        // Never early: the close came a whole timeout after the last write that made progress.
+        CHECK(closed_at >= last_since + send);
+        // The peer finds what was already in its socket, then the end.
+        while (peer_read(rig.p.b, 1 << 20) > 0) {}
+        char b;
+        CHECK(::read(rig.p.b, &b, 1) == 0);
+        break;
+    }
+}
+
 TEST_CASE("server: a pipelined next head starts its own header clock", "[server][timeouts]") {
     Rig rig(64, {}, 10'000'000, 0, 0);
     uint64_t t0 = rig.c.clock_since_us();
@@ -250,11 +374,12 @@ TEST_CASE("server: a pipelined next head starts its own header clock", "[server]
 }
 
 TEST_CASE("Timeouts: lists in entry order, restart moves to the tail, sweep interval", "[server][timeouts]") {
-    Timeouts none(0, 0, 0);
+    Timeouts none(0, 0, 0, 0);
     CHECK(none.sweep_interval_us() == 0);
-    CHECK(Timeouts(10'000'000, 10'000'000, 75'000'000).sweep_interval_us() == 1'000'000);
-    CHECK(Timeouts(200'000, 0, 0).sweep_interval_us() == 25'000);
-    CHECK(Timeouts(0, 0, 1'000).sweep_interval_us() == 10'000);
+    CHECK(Timeouts(10'000'000, 10'000'000, 75'000'000, 10'000'000).sweep_interval_us() == 1'000'000);
+    CHECK(Timeouts(200'000, 0, 0, 0).sweep_interval_us() == 25'000);
+    CHECK(Timeouts(0, 0, 1'000, 0).sweep_interval_us() == 10'000);
+    CHECK(Timeouts(0, 0, 0, 800'000).sweep_interval_us() == 100'000);  // the send clock counts too
 
     // Three connections on the header clock: the oldest is the eviction candidate; a restart sends it
     // to the back of the line.
@@ -262,7 +387,7 @@ TEST_CASE("Timeouts: lists in entry order, restart moves to the tail, sweep inte
     // Each Rig has its own Timeouts; move all three onto one to see the order (and off it before the
     // Rigs close them, since a connection unlinks itself from its own Timeouts).
     for (Rig* r : {&a, &b, &c}) r->timeouts.stop(r->c);
-    Timeouts t(0, 0, 0);
+    Timeouts t(0, 0, 0, 0);
     t.start(a.c, Timeouts::Clock::Head, 1);
     t.start(b.c, Timeouts::Clock::Head, 2);
     t.start(c.c, Timeouts::Clock::Head, 3);
