@@ -34,6 +34,9 @@ double to_seconds(const char* name, const std::string& text) {
     if (text.empty() || *end != '\0' || !std::isfinite(v))
         throw BadValue{std::string(name) + ": '" + text + "' is not a number of seconds"};
     if (v < 0) throw BadValue{std::string(name) + ": must be >= 0"};
+    // An upper bound as well: the run's end becomes an integer count of microseconds, and 1e300 s does not
+    // fit one (the conversion would be undefined behaviour). A week is more than any lab run needs.
+    if (v > 7 * 86400) throw BadValue{std::string(name) + ": must be <= 604800 (a week)"};
     return v;
 }
 

@@ -81,6 +81,7 @@ check "$PCAP"   "nosuchif0" capture -i nosuchif0 -w "$tmp/x.pcap" -s 0.2 -q
 check "$PCAP"   "--filter"  capture -i lo -w "$tmp/x.pcap" -s 0.2 -q --filter "tcp port"
 check "$PROBE"  --duration  watch --count 1 -q -o "$tmp/w.jsonl" --duration 1e300s   # finite, yet past uint64 µs
 check "$PROBE"  --interval  watch --count 1 -q -o "$tmp/w.jsonl" --interval 7200s
+check "$SERVER" --duration  --listen 127.0.0.1:19999 --quiet --duration 1e300   # finite, yet past uint64 us
 check "$LINK"   --duration  --ns-a "churnlab-nosuch-$$" --ns-b "churnlab-nosuch-$$" -q --duration 1e300   # finite, yet past int64 ns
 check "$REPORT" bogus       table "$tmp" --bogus
 check "$REPORT" "$tmp/none" table "$tmp/none"
