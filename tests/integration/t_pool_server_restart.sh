@@ -35,9 +35,20 @@ attempt() {
   note "client errors: $(json_flat "$j" | grep -E "^errors\." | tr '\t\n' '= ')"
   # Exact, every attempt.
   assert_eq "bad responses (a request sent on a slot that was not idle)" "$(json_num "$j" protocol_errors.bad_response 0)" 0
-  assert_eq "requests failed" "$(json_get "$j" requests_failed)" 0
-  assert_eq "requests_ok (every request, outage included, answered after the restart)" \
-    "$(json_get "$j" requests_ok)" $((rate * dur))
+  # A request can be on the wire when the server goes away. On a connection that has served before,
+  # the client sends it again (the server may have closed an idle keep-alive connection just as it went
+  # out); on a connection's first request it is counted failed, as Go's and curl's clients do, since a
+  # server that kills fresh connections is a failure to report. So: at most one failed request per slot,
+  # each explained by how the server closed (ECONNRESET, EPIPE or closed before any response byte), and
+  # every scheduled request either answered or failed, none left behind.
+  local failed ok explained
+  failed=$(json_get "$j" requests_failed) ok=$(json_get "$j" requests_ok)
+  explained=$(( $(json_num "$j" errors.ECONNRESET 0) + $(json_num "$j" errors.EPIPE 0) +
+                $(json_num "$j" protocol_errors.closed_before_response 0) ))
+  assert_le "requests failed (at most one in flight per slot when the server went)" "$failed" $conns
+  assert_le "requests failed, each explained by the server's close ($explained)" "$failed" "$explained"
+  assert_eq "requests answered + failed (all $((rate * dur)) scheduled, none unfinished)" $((ok + failed)) $((rate * dur))
+  assert_eq "requests unfinished" "$(json_get "$j" requests_unfinished)" 0
   assert_eq "closes by the server (its FIN on every idle pooled connection)" "$(json_get "$j" closes_by_server)" $conns
   # The pool's first connections plus one reconnect per slot. Refused attempts during the outage are
   # errors, not handshakes.
