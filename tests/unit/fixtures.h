@@ -5,10 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include <catch2/catch.hpp>
+
+#include "loop/reactor.h"
 
 namespace churn::test {
 
@@ -44,6 +48,20 @@ inline long diff_at(std::string_view x, std::string_view y) {
     for (size_t i = 0; i < n; ++i)
         if (x[i] != y[i]) return static_cast<long>(i);
     return x.size() == y.size() ? -1 : static_cast<long>(n);
+}
+
+// Run the reactor until pred() holds (checked every millisecond) or failsafe_us passes; returns pred().
+// The failsafe turns a broken loop into a failed check instead of a hung test binary.
+inline bool run_until(Reactor& r, const std::function<bool()>& pred, uint64_t failsafe_us = 10'000'000) {
+    r.resume();
+    TimerId check = r.every(1000, [&] {
+        if (pred()) r.stop();
+    });
+    TimerId failsafe = r.after(failsafe_us, [&] { r.stop(); });
+    r.run();
+    r.cancel(check);
+    r.cancel(failsafe);
+    return pred();
 }
 
 }  // namespace churn::test

@@ -28,25 +28,13 @@
 #include "loop/clock.h"
 #include "loop/reactor.h"
 #include "loop/socket.h"
+#include "tests/unit/fixtures.h"
 
 using namespace churn;
+using churn::test::run_until;
 
 namespace {
-constexpr uint64_t kFailsafeUs = 10'000'000;
 constexpr size_t kCap = 16 * 1024;
-
-// Run the loop until pred() holds (checked every millisecond) or the failsafe; returns pred().
-bool run_until(Reactor& r, const std::function<bool()>& pred) {
-    r.resume();
-    TimerId check = r.every(1000, [&] {
-        if (pred()) r.stop();
-    });
-    TimerId failsafe = r.after(kFailsafeUs, [&] { r.stop(); });
-    r.run();
-    r.cancel(check);
-    r.cancel(failsafe);
-    return pred();
-}
 
 // The test's server: a listening socket on 127.0.0.1 (the kernel picks the port) and, once the client
 // has connected, the accepted socket.

@@ -23,15 +23,16 @@
 #include "loop/clock.h"
 #include "loop/reactor.h"
 #include "loop/socket.h"
+#include "tests/unit/fixtures.h"
 #include "loop/sys.h"
 #include "server/listener.h"
 #include "server/response.h"
 #include "server/stats.h"
 
 using namespace churn;
+using churn::test::run_until;
 
 namespace {
-constexpr uint64_t kFailsafeUs = 10'000'000;
 
 ServerOptions loopback_options() {
     ServerOptions o;
@@ -55,19 +56,6 @@ int connect_to(const std::string& where) {
     REQUIRE(::poll(&pfd, 1, 5000) == 1);
     REQUIRE(take_socket_error(c.fd).status == Io::Ok);
     return c.fd;
-}
-
-// Run the loop until pred() holds (checked every millisecond) or the failsafe; returns pred().
-bool run_until(Reactor& r, const std::function<bool()>& pred) {
-    r.resume();
-    TimerId check = r.every(1000, [&] {
-        if (pred()) r.stop();
-    });
-    TimerId failsafe = r.after(kFailsafeUs, [&] { r.stop(); });
-    r.run();
-    r.cancel(check);
-    r.cancel(failsafe);
-    return pred();
 }
 
 struct Server {
