@@ -94,7 +94,7 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
                    "the longest idle) to admit the new one (default on); off: refuse the new one")
         ->type_name("on|off");
     app.add_option("--header-timeout", header_timeout,
-                   "a request head must be complete this long after its first byte (default 10s; 500ms, 2s, 0 = off)")
+                   "a request head must be complete this long after its first byte, or after the accept on a new connection (default 10s; 500ms, 2s, 0 = off)")
         ->type_name("DURATION");
     app.add_option("--body-timeout", body_timeout,
                    "at most this long between two reads of a declared request body (default 10s; 0 = off)")
