@@ -60,6 +60,7 @@ help:
 	@echo "make evidence      copy results/latest into evidence/ and regenerate the docs' generated blocks"
 	@echo "make experiments   regenerate EXPERIMENTS.md and README.md blocks from committed evidence/"
 	@echo "make lab-clean     remove namespaces and processes a killed run left behind"
+	@echo "make install       the churn-* tools into DESTDIR/PREFIX/bin (PREFIX=$(PREFIX))"
 	@echo "knobs: RATE=$(RATE) DURATION=$(DURATION) CONNS=$(CONNS) SIZE=$(SIZE) WARMUP=$(WARMUP)"
 
 # ---- packages (Debian 12, apt-get; only what is missing) ----
@@ -208,6 +209,15 @@ $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rules,$(t))))
 fuzz-build: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/fuzz-$(t))
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-$$t || exit $$?; done
+
+# The tools on PATH, so that RUNBOOK.md's commands run as written on a real host, outside the lab.
+# PREFIX and DESTDIR as packagers expect (make install DESTDIR=/tmp/stage PREFIX=/usr).
+PREFIX  ?= /usr/local
+DESTDIR ?=
+.PHONY: install
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BINARIES) $(DESTDIR)$(PREFIX)/bin/
 
 clean:
 	rm -rf build build-san
