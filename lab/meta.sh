@@ -25,14 +25,19 @@ meta_where() {
 
 # The host's steal time (a shared VM: the hypervisor runs other guests on our CPUs; /proc/stat's 8th cpu
 # value, in ticks summed over CPUs). Every timing figure of a run is to be read beside it.
-# steal_sample: "steal total" ticks now. meta_steal SAMPLE: a meta.json field (with its trailing comma)
-# saying how much of all CPU time since SAMPLE was stolen.
+# steal_sample: "steal total" ticks now. steal_since SAMPLE: "stolen_ticks of_ticks pct" since SAMPLE.
+# meta_steal SAMPLE: the same as a meta.json field (with its trailing comma).
 steal_sample() { awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t; exit }' /proc/stat; }
+steal_since() {
+  awk -v a="$1" -v b="$(steal_sample)" 'BEGIN { split(a, x, " "); split(b, y, " "); s = y[1] - x[1]; t = y[2] - x[2]
+    # The share first: an unparenthesised ">" among printf arguments is a redirection in awk.
+    pct = 0; if (t > 0) pct = 100 * s / t
+    printf "%d %d %.2f\n", s, t, pct }'
+}
 meta_steal() {
-  local now
-  now=$(steal_sample)
-  awk -v a="$1" -v b="$now" 'BEGIN { split(a, x, " "); split(b, y, " "); s = y[1] - x[1]; t = y[2] - x[2]
-    printf "  \"host_steal\": {\"ticks\": %d, \"of_ticks\": %d, \"pct\": %.2f},\n", s, t, (t > 0 ? 100 * s / t : 0) }'
+  local s t pct
+  read -r s t pct < <(steal_since "$1")
+  printf '  "host_steal": {"ticks": %d, "of_ticks": %d, "pct": %s},\n' "$s" "$t" "$pct"
 }
 
 # meta_run_line COMMAND: the line under a table a script renders itself (link-check, link-timing): the

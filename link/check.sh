@@ -56,7 +56,7 @@ lab_tmpdir
 W=$LAB_TMP
 LINK_DIR=$W
 load0=$(cut -d' ' -f1-3 /proc/loadavg)
-steal0=$(awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print $9, t; exit }' /proc/stat)
+steal0=$(steal_sample)
 t_start=$(date +%s)
 bad_exact=0 bad_timing=0
 TABLE=$W/table.txt
@@ -244,10 +244,7 @@ else
   # One path, short enough that the test fits its time: 10 ms RTT.
   check_path props 5 1 100 "$(link_bdp_pkts 100 10)" --queue-pkts 20
 fi
-steal=$(awk -v a="$steal0" '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; split(a, x, " ");
-  # The share is computed first: an unparenthesised ">" among printf arguments is a redirection in awk.
-  pct = 0; if (t > x[2]) pct = 100 * ($9 - x[1]) / (t - x[2])
-  printf "%d ticks of %d, %.1f %%", $9 - x[1], t - x[2], pct; exit }' /proc/stat)
+steal=$(steal_since "$steal0" | awk '{ printf "%d ticks of %d, %.1f %%", $1, $2, $3 }')
 echo | tee -a "$TABLE"
 echo "link-check: $(( $(date +%s) - t_start )) s; host steal over the check: $steal; load average after: $(cut -d' ' -f1-3 /proc/loadavg); $bad_exact exact and $bad_timing timing figure(s) out of bounds" | tee -a "$TABLE"
 meta_run_line "make link-check${LINK_CHECK_HOW:+ $LINK_CHECK_HOW}" | tee -a "$TABLE"

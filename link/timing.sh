@@ -87,6 +87,6 @@ variant "now (ring 10000, mlock), stalled 3 x 50 ms" 10000 50
 variant "now, pinned to CPU $last_cpu, stalled 3 x 50 ms" 10000 50 --cpu $last_cpu
 lab_down 2> /dev/null
 echo
-steal=$(meta_steal "$steal0" | sed -E 's/.*"pct": ([0-9.]+).*/\1/')
+steal=$(steal_since "$steal0" | cut -d' ' -f3)
 echo "Host steal over the whole run: $steal %; load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
 meta_run_line "make link-timing REPS=$REPS"
