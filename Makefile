@@ -48,6 +48,7 @@ help:
 	@echo "make compare       build, run churn then pooled under the same load, print the before/after table"
 	@echo "make run-churn     one scenario: a new connection per request"
 	@echo "make run-pooled    one scenario: CONNS keep-alive connections"
+	@echo "make sysctl-check  read-only: this host's churn sysctls beside sysctl/*.conf, and the dangerous ones"
 	@echo "make run-leak      a CLOSE-WAIT leak (churn-server --leak-close-wait) found by churn-probe triage"
 	@echo "make compare-rtt   churn vs pooled over an emulated 2 ms path: latency p50 / RTT"
 	@echo "make run-cc        CUBIC vs BBR over 100 Mbit/s, 50 ms RTT, 1 % loss (churn-link): table and plots"
@@ -62,6 +63,7 @@ help:
 	@echo "make lab-clean     remove namespaces and processes a killed run left behind"
 	@echo "make install       the churn-* tools into DESTDIR/PREFIX/bin (PREFIX=$(PREFIX))"
 	@echo "knobs: RATE=$(RATE) DURATION=$(DURATION) CONNS=$(CONNS) SIZE=$(SIZE) WARMUP=$(WARMUP)"
+	@echo "       PROFILE=sysctl/X.conf: compare/run-* apply that profile in both lab namespaces (never the host)"
 
 # ---- packages (Debian 12, apt-get; only what is missing) ----
 .PHONY: deps-build deps-lab deps-bench deps-pcap deps-fuzz
@@ -135,6 +137,13 @@ run-pooled: build deps-lab deps-pcap
 
 run-leak: build deps-lab
 	lab/leak.sh
+
+# Read-only, on the host it runs on: the churn sysctls beside both profiles, and warnings (churn-sysctl
+# check; --strict would make a warning fail). It writes nothing: t_sysctl_check compares every net.*
+# sysctl before and after.
+.PHONY: sysctl-check
+sysctl-check: build
+	$(BIN)/churn-sysctl check --profile sysctl/legacy-churn-client.conf --profile sysctl/pooled-service.conf
 
 # CUBIC vs BBR at 1 % random loss over churn-link, plus a 0 % baseline (lab/cc.sh; knobs CC_RATE CC_RTT
 # CC_LOSS CC_QUEUE CC_SECONDS CC_SEED CC_ALGOS) -> results/cc-<ts>/ (results/latest-cc). About 2.5 min.
@@ -210,7 +219,8 @@ fuzz-build: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/fuzz-$(t))
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-$$t || exit $$?; done
 
-# The tools on PATH, so that RUNBOOK.md's commands run as written on a real host, outside the lab.
+# The tools on PATH, so that RUNBOOK.md's commands run as written on a real host, outside the lab, and
+# the sysctl profiles in PREFIX/share/churnlab/sysctl, where an installed churn-sysctl check finds them.
 # PREFIX and DESTDIR as packagers expect (make install DESTDIR=/tmp/stage PREFIX=/usr).
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -218,6 +228,8 @@ DESTDIR ?=
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINARIES) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/churnlab/sysctl
+	install -m 0644 $(wildcard sysctl/*.conf) $(DESTDIR)$(PREFIX)/share/churnlab/sysctl/
 
 clean:
 	rm -rf build build-san
