@@ -76,7 +76,8 @@ def one_run(d, run, mode, peer, url):
         "tcp_active_opens": opens,
         "tcp_passive_opens_server": p["server"]["nstat_delta"].get("TcpPassiveOpens", 0),
         "tcp_active_opens_nstat": n.get("client", {}).get("TcpActiveOpens"),
-        "requests_per_open": round(c["requests"] / opens, 1) if opens else None,
+        # Whole numbers once they are large: 1.0 (churn) is worth its decimal, 100000.0 is not.
+        "requests_per_open": (lambda x: round(x) if x >= 10 else round(x, 1))(c["requests"] / opens) if opens else None,
     }
     for k in ("curl_exit", "curl_connects", "curl_command", "python"):
         if k in c:
