@@ -104,10 +104,10 @@ unit: deps-build $(UNIT_BIN)
 integration: build deps-lab
 	tests/integration/run.sh
 
-test: build $(UNIT_BIN) deps-lab deps-pcap
+test: build $(UNIT_BIN) deps-lab deps-pcap deps-incident
 	+@tests/run.sh
 
-test-noisy: build $(UNIT_BIN) deps-lab deps-pcap
+test-noisy: build $(UNIT_BIN) deps-lab deps-pcap deps-incident
 	+@tests/noisy.sh
 
 # The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (g++), built by a make of their own

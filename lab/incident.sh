@@ -86,7 +86,7 @@ for run in $INCIDENT_RUNS; do
     ip netns exec "$LAB_SRV" "$BIN/churn-server" --listen "$LAB_SRV_IP:8080" --idle-timeout 0 --quiet \
       --duration $((INCIDENT_D + 120)) --json "$dir/$run.server.json" > "$dir/$run.server.log" 2>&1 &
     srv_pid=$!
-    for _ in $(seq 1 100); do grep -q "listening on" "$dir/$run.server.log" && break; sleep 0.05; done
+    for _ in $(seq 1 100); do grep -q "listening on" "$dir/$run.server.log" 2>/dev/null && break; sleep 0.05; done
     grep -q "listening on" "$dir/$run.server.log" || die "churn-server did not start: $(head -c 300 "$dir/$run.server.log")"
   fi
 
