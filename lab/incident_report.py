@@ -73,6 +73,9 @@ def one_run(d, run, mode, peer, url):
         "time_to_first_error_s": min(firsts.values()) if firsts else None,
         "time_wait_peak": {h: p[h]["states_peak"].get("TIME-WAIT", 0) for h in ("client", "server")},
         "time_wait_end": {h: n.get(h, {}).get("ss_tw") for h in ("client", "server")},
+        # Where the TIME-WAIT landed, per connection: TcpExtTW counts every socket that entered it. The
+        # peak can be lower on a server, whose TIME-WAIT socket a new SYN on the same 4-tuple takes over.
+        "time_wait_entered": {h: p[h]["nstat_delta"].get("TcpExtTW", 0) for h in ("client", "server")},
         "tcp_active_opens": opens,
         "tcp_passive_opens_server": p["server"]["nstat_delta"].get("TcpPassiveOpens", 0),
         "tcp_active_opens_nstat": n.get("client", {}).get("TcpActiveOpens"),
@@ -104,18 +107,20 @@ def summary_md(runs, meta):
     lo, hi = (int(x) for x in meta["port_range"].split())
     b = meta["bound"]
     rows = ["| run | client | server | requests | errors | first error (s) | TIME-WAIT peak client | TIME-WAIT peak server"
-            " | TcpActiveOpens | requests per open |",
-            "|---|---|---|--:|---|--:|--:|--:|--:|--:|"]
+            " | TcpExtTW client / server | TcpActiveOpens | requests per open |",
+            "|---|---|---|--:|---|--:|--:|--:|--:|--:|--:|"]
     for r in runs:
         tfe = r["time_to_first_error_s"]
         rows.append(f"| {r['run']} | {r['client']} | {r['peer']} | {r['requests']} | {fmt_errors(r['errors'])} | "
                     f"{'-' if tfe is None else tfe} | {r['time_wait_peak']['client']} | {r['time_wait_peak']['server']} | "
+                    f"{r['time_wait_entered']['client']} / {r['time_wait_entered']['server']} | "
                     f"{r['tcp_active_opens']} | {'-' if r['requests_per_open'] is None else r['requests_per_open']} |")
     steal = meta.get("host_steal", {}).get("pct")
     rows += ["",
              f"Port range {lo}-{hi} ({hi - lo + 1} ports) on both lab hosts; each run one sequential loop in a fresh lab, "
              f"bounded by {b['attempts']} attempts or {b['seconds']} s. TIME-WAIT peaks from churn-probe watch "
-             f"(every 500 ms, both hosts); TcpActiveOpens is the client host's counter over the run.",
+             f"(every 500 ms, both hosts); TcpExtTW counts the sockets that entered TIME-WAIT on each host over the run, "
+             f"TcpActiveOpens the connections the client host opened.",
              "",
              f"Run: `{meta['command']}` on {meta['hostname']} ({meta['nproc']} CPUs), kernel {meta['kernel']}, "
              f"{meta['date']}, commit {meta['git_commit'][:12]}{'-dirty' if meta['git_commit'].endswith('-dirty') else ''}"
