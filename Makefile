@@ -38,7 +38,7 @@ BINARIES   := $(foreach m,$(MODULES),$(if $(wildcard $(m)/main.cc),$(BIN)/churn-
 
 -include $(wildcard */module.mk)
 
-.PHONY: all build deps test unit integration compare compare-rtt run-churn run-pooled run-leak bench lab-clean clean experiments evidence docs-check help test-noisy
+.PHONY: all build deps test unit integration compare compare-rtt run-churn run-pooled run-leak run-incident bench lab-clean clean experiments evidence docs-check help test-noisy
 .DEFAULT_GOAL := all
 
 all: build
@@ -50,6 +50,7 @@ help:
 	@echo "make run-pooled    one scenario: CONNS keep-alive connections"
 	@echo "make sysctl-check  read-only: this host's churn sysctls beside sysctl/*.conf, and the dangerous ones"
 	@echo "make run-leak      a CLOSE-WAIT leak (churn-server --leak-close-wait) found by churn-probe triage"
+	@echo "make run-incident  a stock client's churn incident (Python http.client, urllib, curl), triaged twice, fixed, checked"
 	@echo "make compare-rtt   churn vs pooled over an emulated 2 ms path: latency p50 / RTT"
 	@echo "make run-cc        CUBIC vs BBR over 100 Mbit/s, 50 ms RTT, 1 % loss (churn-link): table and plots"
 	@echo "make link-check    the emulated link measured against its configuration"
@@ -66,12 +67,13 @@ help:
 	@echo "       PROFILE=sysctl/X.conf: compare/run-* apply that profile in both lab namespaces (never the host)"
 
 # ---- packages (Debian 12, apt-get; only what is missing) ----
-.PHONY: deps-build deps-lab deps-bench deps-pcap deps-fuzz
+.PHONY: deps-build deps-lab deps-bench deps-pcap deps-fuzz deps-incident
 deps-build: ; @lab/deps.sh build
 deps-lab:   ; @lab/deps.sh lab
 deps-bench: ; @lab/deps.sh bench
 deps-pcap:  ; @lab/deps.sh pcap
 deps-fuzz:  ; @lab/deps.sh fuzz
+deps-incident: ; @lab/deps.sh incident
 
 # ---- compile ----
 # deps-build is order-only: under `make -j` it must finish (apt-get on a fresh machine) before the first
@@ -104,10 +106,10 @@ unit: deps-build $(UNIT_BIN)
 integration: build deps-lab
 	tests/integration/run.sh
 
-test: build $(UNIT_BIN) deps-lab deps-pcap
+test: build $(UNIT_BIN) deps-lab deps-pcap deps-incident
 	+@tests/run.sh
 
-test-noisy: build $(UNIT_BIN) deps-lab deps-pcap
+test-noisy: build $(UNIT_BIN) deps-lab deps-pcap deps-incident
 	+@tests/noisy.sh
 
 # The unit tests under AddressSanitizer and UndefinedBehaviorSanitizer (g++), built by a make of their own
@@ -145,6 +147,12 @@ run-leak: build deps-lab
 sysctl-check: build
 	$(BIN)/churn-sysctl check --profile sysctl/legacy-churn-client.conf --profile sysctl/pooled-service.conf
 
+# RUNBOOK.md §7: Python's http.client and urllib, then the fix (a kept connection, curl), against
+# churn-server and nginx; the triage twice while the incident is live; the checklist. About 2.5 min.
+# Knobs: INCIDENT_N INCIDENT_D PORT_RANGE INCIDENT_RUNS -> results/incident-<ts>/ (results/latest-incident).
+run-incident: build deps-lab deps-incident
+	lab/incident.sh
+
 # CUBIC vs BBR at 1 % random loss over churn-link, plus a 0 % baseline (lab/cc.sh; knobs CC_RATE CC_RTT
 # CC_LOSS CC_QUEUE CC_SECONDS CC_SEED CC_ALGOS) -> results/cc-<ts>/ (results/latest-cc). About 2.5 min.
 .PHONY: run-cc
@@ -158,7 +166,7 @@ bench: build deps-lab deps-bench deps-pcap
 
 # The generated blocks of the docs come from evidence/ (small, committed): `make evidence` copies the
 # latest compare run there, `make experiments` rewrites the blocks, `make docs-check` proves they match.
-DOCS := EXPERIMENTS.md README.md
+DOCS := EXPERIMENTS.md README.md RUNBOOK.md
 # tw.csv and probe.json come from churn-probe watch (churn-report probe derives them from the big
 # *.probe.jsonl, which stays in results/); tw.svg is the TIME-WAIT plot EXPERIMENTS.md links to.
 evidence: build

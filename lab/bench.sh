@@ -42,6 +42,7 @@ for t in nginx wrk ab; do
 done
 
 source lab/netns.sh
+source lab/nginx.sh
 ts=$(date -u +%Y%m%dT%H%M%SZ)
 dir=results/bench-$ts
 mkdir -p "$dir" || exit 1
@@ -54,25 +55,11 @@ NGINX_URL=http://$LAB_SRV_IP:8081/
 CHURN_URL=http://$LAB_SRV_IP:8080/
 
 # ---- servers, both on the server host ----
-lab_tmpdir
-body=$(head -c "$SIZE" /dev/zero | tr '\0' x)
-sed -e "s|@TMP@|$LAB_TMP|g" -e "s|@LISTEN@|$LAB_SRV_IP:8081|g" -e "s|@BODY@|$body|" lab/nginx.conf.in > "$LAB_TMP/nginx.conf"
-cp "$LAB_TMP/nginx.conf" "$dir/nginx.conf"
-# -e: the error log from the first moment, before the config is read (else /var/log/nginx/error.log).
-ip netns exec "$LAB_SRV" nginx -p "$LAB_TMP" -c "$LAB_TMP/nginx.conf" -e "$LAB_TMP/error.log" \
-  > "$dir/nginx.log" 2>&1 &
 ip netns exec "$LAB_SRV" "$BIN/churn-server" --listen "$LAB_SRV_IP:8080" --size "$SIZE" \
   --duration 600 --json "$dir/churn-server.json" > "$dir/churn-server.log" 2>&1 &
 srv_pid=$!
-
-# Ready when listening. Asked of the kernel (ss -l), not by connecting: a probe connection would be
-# one more in the numbers.
-listening() { ip netns exec "$LAB_SRV" ss -Hltn "sport = :$1" | grep -q .; }
-for _ in $(seq 1 100); do
-  listening 8081 && grep -q "listening on" "$dir/churn-server.log" && break
-  sleep 0.05
-done
-listening 8081 || { echo "bench: nginx is not listening after 5 s:" >&2; cat "$dir/nginx.log" "$LAB_TMP/error.log" >&2; exit 1; }
+nginx_start "$LAB_SRV_IP:8081" "$SIZE" "$dir" || { echo "bench: nginx did not start" >&2; exit 1; }
+for _ in $(seq 1 100); do grep -q "listening on" "$dir/churn-server.log" && break; sleep 0.05; done
 grep -q "listening on" "$dir/churn-server.log" || { echo "bench: churn-server not ready:" >&2; cat "$dir/churn-server.log" >&2; exit 1; }
 
 

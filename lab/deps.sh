@@ -9,6 +9,8 @@ declare -A GROUPS_=(
   [bench]="wrk apache2-utils nginx"
   [pcap]="tshark tcpdump"
   [fuzz]="clang-14 libclang-rt-14-dev"
+  # make run-incident: clients nobody here wrote (Python's standard library, curl) against nginx.
+  [incident]="python3 curl nginx"
 )
 
 # Under `make -j` several groups can be checked at once; one dpkg at a time (dpkg has its own lock, but

@@ -10,10 +10,21 @@
 #   evidence/cc/           results/cc-<ts>          make run-cc
 #   evidence/link/         results/link-check-<ts>  make link-check: check.txt (its table)
 #                          results/link-timing-<ts> make link-timing: timing.md
+#   evidence/incident/     results/latest-incident  make run-incident: summary.md, checklist.txt, the two
+#                                                   triage transcripts, incident.json, meta.json, sysctl.json
+#   evidence/leak/         results/latest-leak      make run-leak: the triage transcripts (churn-probe, ss)
 # A kind with no run yet is left as it is (said so); a compare run missing a file is an error.
+# `lab/evidence.sh KIND...` copies only those kinds (compare compare-rtt bench cc link incident leak), so a
+# run of one kind can be committed without touching the others' evidence; no argument: all of them.
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-build/bin}
+kinds=" ${*:-compare compare-rtt bench cc link incident leak} "
+for k in $kinds; do
+  case $k in compare|compare-rtt|bench|cc|link|incident|leak) ;;
+    *) echo "evidence: unknown kind '$k' (want compare compare-rtt bench cc link incident leak)" >&2; exit 2 ;; esac
+done
+want() { [[ $kinds == *" $1 "* ]]; }
 
 compare_files="churn.json pooled.json churn.tw.csv pooled.tw.csv sysctl.json meta.json table.md
   churn.server.json pooled.server.json churn.probe.json pooled.probe.json churn.wire.json pooled.wire.json
@@ -45,11 +56,11 @@ copy_compare() {  # SRC_LINK DEST [extra files]
 
 newest() { ls -d results/$1-2* 2>/dev/null | tail -1; }
 
-copy_compare results/latest-compare evidence/compare tw.svg
-copy_compare results/latest-rtt evidence/compare-rtt
+want compare && copy_compare results/latest-compare evidence/compare tw.svg
+want compare-rtt && copy_compare results/latest-rtt evidence/compare-rtt
 
-mkdir -p evidence/bench
-for kind in bench bench-probe bench-pcap; do
+want bench && mkdir -p evidence/bench
+want bench && for kind in bench bench-probe bench-pcap; do
   d=$(newest "$kind")
   if [ -z "$d" ] || [ ! -e "$d/$kind.md" ]; then echo "evidence: no results/$kind-* (run make bench), left as it is"; continue; fi
   cp "$d/$kind.md" "$d/$kind.json" evidence/bench/
@@ -57,7 +68,8 @@ for kind in bench bench-probe bench-pcap; do
 done
 
 c=$(newest cc)
-if [ -n "$c" ] && [ -e "$c/cc.json" ]; then
+if ! want cc; then :
+elif [ -n "$c" ] && [ -e "$c/cc.json" ]; then
   rm -rf evidence/cc && mkdir -p evidence/cc
   cp "$c"/cc.json "$c"/cc.md "$c"/cwnd.svg "$c"/throughput.svg "$c"/meta.json "$c"/runs.tsv "$c"/*.link.json evidence/cc/ || exit 2
   # The per-run sender JSON (tcp_info every 100 ms) only while it stays small.
@@ -68,6 +80,7 @@ else
 fi
 
 # The emulated link: the newest full link-check's table and the newest timing table, as they printed.
+want link && {
 mkdir -p evidence/link
 # Only a full run (QUICK=1 checks less): the newest whose table says so.
 l=$(grep -l '^link-check: churn-link, full run' results/link-check-2*/table.txt 2>/dev/null | tail -1)
@@ -83,3 +96,26 @@ if [ -n "$l" ] && grep -q '^Run: ' "$l/timing.md" 2>/dev/null; then
 else
   echo "evidence: no complete results/link-timing-* (run make link-timing), left as it is"
 fi
+}
+
+# copy_small KIND SRC FILE...: the named files of a run (small text and JSON only: transcripts, tables,
+# summaries; never the watcher's JSON lines), replacing evidence/KIND/ as a whole.
+copy_small() {
+  local kind=$1 src=$2 f; shift 2
+  if [ ! -d "$src" ]; then echo "evidence: no $src (run make run-$kind), left as it is"; return 0; fi
+  for f in "$@"; do
+    [ -e "$src/$f" ] || { echo "evidence: $src/$f missing (a run from an older version? run make run-$kind)" >&2; exit 2; }
+    [ "$(stat -c %s "$src/$f")" -le 65536 ] || { echo "evidence: $src/$f is over 64 KiB, not evidence material" >&2; exit 2; }
+  done
+  rm -rf "evidence/$kind" && mkdir -p "evidence/$kind"
+  for f in "$@"; do cp "$src/$f" "evidence/$kind/"; done
+  echo "evidence: $kind from $(readlink -f "$src")"
+}
+# The per-run JSON of make run-incident rides along: RUN.json for every run its runs.tsv lists.
+if want incident; then
+  inc_runs=$(awk -F'\t' '$1 != "triage" { print $1 ".json" }' results/latest-incident/runs.tsv 2>/dev/null)
+  copy_small incident results/latest-incident summary.md checklist.txt triage.churn-probe.txt triage.ss-nstat.txt \
+    incident.json meta.json sysctl.json runs.tsv $inc_runs
+fi
+want leak && copy_small leak results/latest-leak triage.churn-probe.txt triage.ss.txt meta.json
+exit 0

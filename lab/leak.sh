@@ -8,13 +8,20 @@
 # tcp_fin_timeout). `churn-probe triage --netns <server host>` must name churn-server's pid as the owner;
 # this script checks that it does and exits 1 if not.
 #
-# Knobs: LEAK=200 (connections), RATE=200 (per second). Writes results/leak-<UTC timestamp>/:
-#   triage.txt  triage.json  (server host)   client.json  server.json
+# RUNBOOK.md §5 walks through this run: the triage runs twice on the server host while the leak is live,
+# timed (lab/triage.sh): churn-probe triage, then the plain commands of RUNBOOK §2.
+#
+# Knobs: LEAK=200 (connections), RATE=200 (per second). Writes results/leak-<UTC timestamp>/
+# (results/latest-leak points at the newest):
+#   triage.churn-probe.txt  triage.ss.txt  (the transcripts, with their wall time; triage.ss.full.txt uncut)
+#   triage.txt  triage.json  (server host)   client.json  server.json  meta.json
 set -u -o pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
 source lab/netns.sh
+source lab/meta.sh
+source lab/triage.sh
 
 die() { echo "leak: $*" >&2; exit 1; }
 LEAK=${LEAK:-200} RATE=${RATE:-200} PORT=${PORT:-8080}
@@ -23,8 +30,12 @@ for b in churn-server churn-client churn-probe; do
   [ -x "$BIN/$b" ] || die "$BIN/$b not found (run: make)"
 done
 
-dir=results/leak-$(date -u +%Y%m%dT%H%M%SZ)
+ts=$(date -u +%Y%m%dT%H%M%SZ)
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+steal0=$(steal_sample)
+dir=results/leak-$ts
 mkdir -p "$dir" || die "cannot create $dir"
+ln -sfn "leak-$ts" results/latest-leak
 lab_up || die "lab setup failed"
 
 ip netns exec "$LAB_SRV" "$BIN/churn-server" --listen "$LAB_SRV_IP:$PORT" --leak-close-wait --quiet \
@@ -46,7 +57,14 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
-"$BIN/churn-probe" triage --netns "$LAB_SRV" | tee "$dir/triage.txt"
+# The runbook's triage, twice, timed, while churn-server still holds every leaked socket.
+when="on the server host, live: churn-server still holds the leaked sockets"
+s1=$(triage_timed "$dir/triage.churn-probe.txt" "churn-probe triage --netns $LAB_SRV" "$when" \
+  "$BIN/churn-probe" triage --netns "$LAB_SRV")
+s2=$(TRIAGE_FULL=$dir/triage.ss.full.txt triage_timed "$dir/triage.ss.txt" \
+  "RUNBOOK §2's plain commands, each run as: ip netns exec $LAB_SRV sh -c '...'" "$when" triage_plain "$LAB_SRV")
+tail -n +5 "$dir/triage.churn-probe.txt" | tee "$dir/triage.txt"
+echo "leak: triage took churn-probe $s1 s, ss/nstat $s2 s (transcripts: $dir/triage.churn-probe.txt, $dir/triage.ss.txt)"
 "$BIN/churn-probe" triage --netns "$LAB_SRV" --json > "$dir/triage.json" || die "churn-probe triage --json failed"
 
 # The check: the first (oldest) CLOSE-WAIT owner is churn-server's pid, and it holds every leaked socket.
@@ -57,6 +75,10 @@ ss_cw=$(ip netns exec "$LAB_SRV" ss -H -tan state close-wait | wc -l)
 kill -TERM $srv_pid 2>/dev/null
 wait $srv_pid 2>/dev/null
 lab_down
+{ echo "{"; meta_steal "$steal0"
+  printf '  "command": %s,\n  "leak": %s,\n  "triage_seconds": {"churn-probe": %s, "ss-nstat": %s},\n' \
+    "$(json_str "make run-leak")" "$LEAK" "$s1" "$s2"
+  meta_where "$started"; echo "}"; } > "$dir/meta.json"
 
 echo
 if [ "${named:-}" = "$srv_pid" ] && [ "${count:-0}" = "$ss_cw" ] && [ "$ss_cw" -ge "$LEAK" ]; then
