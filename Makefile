@@ -50,6 +50,7 @@ help:
 	@echo "make run-pooled    one scenario: CONNS keep-alive connections"
 	@echo "make run-leak      a CLOSE-WAIT leak (churn-server --leak-close-wait) found by churn-probe triage"
 	@echo "make compare-rtt   churn vs pooled over an emulated 2 ms path: latency p50 / RTT"
+	@echo "make run-levers    the same churn load, one kernel lever per row (EXPERIMENTS.md §6), about 8 min"
 	@echo "make run-cc        CUBIC vs BBR over 100 Mbit/s, 50 ms RTT, 1 % loss (churn-link): table and plots"
 	@echo "make link-check    the emulated link measured against its configuration"
 	@echo "make fuzz          libFuzzer on every parser of outside input, FUZZ_SECONDS=60 each (fuzz-NAME: one)"
@@ -136,6 +137,14 @@ run-pooled: build deps-lab deps-pcap
 run-leak: build deps-lab
 	lab/leak.sh
 
+# The same churn load (LEVERS_RATE=3000/s for LEVERS_DURATION=30 s), one kernel lever per row in a fresh
+# lab each: baseline, wider port range, tcp_tw_reuse below and above its line, tcp_fin_timeout,
+# tcp_max_tw_buckets, SO_LINGER {1,0}, server closes, two source addresses, the pool, the pool plus its
+# profile (lab/levers.sh) -> results/levers-<ts>/ (results/latest-levers). About 8 min.
+.PHONY: run-levers
+run-levers: build deps-lab deps-pcap
+	lab/levers.sh
+
 # CUBIC vs BBR at 1 % random loss over churn-link, plus a 0 % baseline (lab/cc.sh; knobs CC_RATE CC_RTT
 # CC_LOSS CC_QUEUE CC_SECONDS CC_SEED CC_ALGOS) -> results/cc-<ts>/ (results/latest-cc). About 2.5 min.
 .PHONY: run-cc
@@ -149,7 +158,7 @@ bench: build deps-lab deps-bench deps-pcap
 
 # The generated blocks of the docs come from evidence/ (small, committed): `make evidence` copies the
 # latest compare run there, `make experiments` rewrites the blocks, `make docs-check` proves they match.
-DOCS := EXPERIMENTS.md README.md
+DOCS := EXPERIMENTS.md README.md RUNBOOK.md
 # tw.csv and probe.json come from churn-probe watch (churn-report probe derives them from the big
 # *.probe.jsonl, which stays in results/); tw.svg is the TIME-WAIT plot EXPERIMENTS.md links to.
 evidence: build

@@ -9,6 +9,7 @@
 #   evidence/bench/        results/bench*-<ts>      make bench: the three tables
 #   evidence/cc/           results/cc-<ts>          make run-cc
 #   evidence/link/         results/link-check-<ts>  make link-check: check.txt (its table)
+#   evidence/levers/       results/latest-levers    make run-levers: levers.json, levers.md, levers.svg, meta.json
 #                          results/link-timing-<ts> make link-timing: timing.md
 # A kind with no run yet is left as it is (said so); a compare run missing a file is an error.
 set -u -o pipefail
@@ -82,4 +83,18 @@ if [ -n "$l" ] && grep -q '^Run: ' "$l/timing.md" 2>/dev/null; then
   cp "$l/timing.md" evidence/link/timing.md && echo "evidence: link-timing from $l"
 else
   echo "evidence: no complete results/link-timing-* (run make link-timing), left as it is"
+fi
+
+# make run-levers: the report's files only (each row's raw files stay in results/; levers.json holds every
+# number the blocks render, and the verdicts are recomputed from them).
+l=results/latest-levers
+if [ -e "$l/levers.json" ]; then
+  for f in levers.json levers.md levers.svg meta.json; do
+    [ -e "$l/$f" ] || { echo "evidence: $l/$f missing (run make run-levers)" >&2; exit 2; }
+  done
+  rm -rf evidence/levers && mkdir -p evidence/levers
+  cp "$l"/levers.json "$l"/levers.md "$l"/levers.svg "$l"/meta.json evidence/levers/ || exit 2
+  echo "evidence: levers from $(readlink -f "$l")"
+else
+  echo "evidence: no results/latest-levers (run make run-levers), left as it is"
 fi
