@@ -248,6 +248,16 @@ void Conn::close_socket() {
     // forget() before close(): the reactor bumps this fd's generation, so an event for it later in
     // the same epoll batch is dropped, not delivered to whoever gets the fd number next.
     reactor_.forget(fd_);
+    // --linger0 (run-levers row 6): SO_LINGER {1, 0} turns this close() into an abortive one. The kernel
+    // sends RST instead of FIN and frees the socket at once, so this host keeps no TIME-WAIT and its port
+    // is free for the next connect(). What it costs: anything still in our send queue is dropped and
+    // never retransmitted, our unread input is discarded, and the server's next read() or write() on
+    // its end fails with ECONNRESET (churn-server counts it in closes.reset), where a FIN would have
+    // read as a clean EOF. Only on an established connection: a socket still in SYN-SENT has nothing
+    // to lose and no TIME-WAIT to skip.
+    if (load_.options().linger0 && state_ != State::Connecting) {
+        if (int err = set_linger0(fd_).error()) load_.count_errno(err);
+    }
     // close() can report a pending error (or EBADF: a bookkeeping bug); count it like any other errno.
     if (int err = close_fd(fd_).error()) load_.count_errno(err);
     fd_ = -1;

@@ -142,6 +142,9 @@ int main(int argc, char** argv) {
     cli::add_number(app, "-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)", 0,
                     1'000'000'000'000);
     app.add_flag("!--no-nodelay", opt.nodelay, "leave Nagle on (default: TCP_NODELAY)");
+    app.add_flag("--linger0", opt.linger0,
+                 "churn, pool: SO_LINGER {1,0} before every close(): the close sends RST, this host keeps no "
+                 "TIME-WAIT, and whatever was still queued is lost (the server reads ECONNRESET)");
     app.add_option("--json", opt.json_path, "write the results as JSON to this file");
     app.add_flag("-q,--quiet", opt.quiet, "no progress line");
     bool allow_routed = false;
@@ -192,6 +195,7 @@ int main(int argc, char** argv) {
     info.rate = opt.rate;
     info.duration_s = opt.duration_s;
     info.connections = opt.connections;
+    info.linger0 = opt.linger0;
     for (const char* k : {"net/ipv4/ip_local_port_range", "net/ipv4/tcp_tw_reuse", "net/ipv4/tcp_fin_timeout",
                           "net/ipv4/tcp_max_tw_buckets", "net/ipv4/tcp_congestion_control"})
         info.sysctl[k] = read_sysctl(k);

@@ -31,6 +31,7 @@ struct Options {
     std::string cc;               // bulk: TCP_CONGESTION for the socket (empty = the namespace default)
     double sample_ms = 100;       // bulk: tcp_info sampling interval
     bool nodelay = true;
+    bool linger0 = false;         // churn, pool: SO_LINGER {1, 0} before every close(): RST, no TIME-WAIT
     bool quiet = false;
     std::string json_path;
     Url url;

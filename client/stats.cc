@@ -80,6 +80,7 @@ nlohmann::json stats_json(const Stats& s, const RunInfo& info) {
     j["duration_s"] = info.duration_s;
     j["elapsed_s"] = info.elapsed_s;
     j["connections"] = info.connections;
+    j["linger0"] = info.linger0;
     j["requests_scheduled"] = s.scheduled;
     j["requests_ok"] = s.ok;
     j["requests_failed"] = s.failed;

@@ -59,6 +59,7 @@ struct RunInfo {
     double rate, duration_s, elapsed_s;
     int connections;
     int ports_in_range;
+    bool linger0 = false;
     std::map<std::string, std::string> sysctl;
 };
 nlohmann::json stats_json(const Stats& s, const RunInfo& info);
