@@ -23,20 +23,11 @@
 #include "loop/cli.h"
 #include "loop/reactor.h"
 #include "loop/sys.h"
+#include "sysctl/proc_sys.h"
 
 using namespace churn;
 
 namespace {
-
-std::string read_sysctl(const char* name) {
-    // /proc/sys is per network namespace for net.*: run inside a lab host, this reads that host's value.
-    std::ifstream f(std::string("/proc/sys/") + name);
-    std::string v;
-    std::getline(f, v);
-    for (char& ch : v)
-        if (ch == '\t') ch = ' ';
-    return v;
-}
 
 // True when this network namespace has a default route for `family`, so a packet to an address not
 // on a local network leaves through a gateway. The lab's namespaces have none by design. Read from
@@ -198,7 +189,8 @@ int main(int argc, char** argv) {
     info.linger0 = opt.linger0;
     for (const char* k : {"net/ipv4/ip_local_port_range", "net/ipv4/tcp_tw_reuse", "net/ipv4/tcp_fin_timeout",
                           "net/ipv4/tcp_max_tw_buckets", "net/ipv4/tcp_congestion_control"})
-        info.sysctl[k] = read_sysctl(k);
+        // net.* answers for the namespace we run in: inside a lab host, that host's value ("" when absent).
+        info.sysctl[k] = sysctl::read_value(k).value_or("");
     info.ports_in_range = ports_in(info.sysctl["net/ipv4/ip_local_port_range"]);
 
     if (opt.mode == Options::Mode::Bulk) return run_bulk(opt, json_out);

@@ -13,6 +13,7 @@
 
 #include "loop/sys.h"
 #include "probe/tcp_states.h"
+#include "sysctl/proc_sys.h"
 
 namespace churn::probe {
 namespace {
@@ -27,33 +28,14 @@ int open_optional(const char* path) {
     return fd;
 }
 
-// One /proc/sys file as whitespace-separated longs; empty when the sysctl does not exist on this kernel.
-std::vector<long> read_sysctl(const char* path) {
-    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return {};
-    std::string text;
-    try {
-        text = read_proc_fd(fd, path);
-    } catch (const ProbeError&) {
-        ::close(fd);
-        return {};
-    }
-    ::close(fd);
-    std::istringstream in(text);
-    std::vector<long> v;
-    long x;
-    while (in >> x) v.push_back(x);
-    return v;
-}
-
 NetSysctls read_sysctls() {
     // Read while inside the namespace: net.* sysctls answer for the namespace of the task that opens them.
     NetSysctls s;
-    if (auto v = read_sysctl("/proc/sys/net/ipv4/ip_local_port_range"); v.size() == 2) s.port_lo = v[0], s.port_hi = v[1];
-    if (auto v = read_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse"); v.size() == 1) s.tw_reuse = v[0];
-    if (auto v = read_sysctl("/proc/sys/net/ipv4/tcp_tw_reuse_delay"); v.size() == 1) s.tw_reuse_delay_ms = v[0];
-    if (auto v = read_sysctl("/proc/sys/net/ipv4/tcp_max_tw_buckets"); v.size() == 1) s.max_tw_buckets = v[0];
-    if (auto v = read_sysctl("/proc/sys/net/ipv4/tcp_fin_timeout"); v.size() == 1) s.fin_timeout = v[0];
+    if (auto v = sysctl::read_longs("net.ipv4.ip_local_port_range"); v.size() == 2) s.port_lo = v[0], s.port_hi = v[1];
+    if (auto v = sysctl::read_longs("net.ipv4.tcp_tw_reuse"); v.size() == 1) s.tw_reuse = v[0];
+    if (auto v = sysctl::read_longs("net.ipv4.tcp_tw_reuse_delay"); v.size() == 1) s.tw_reuse_delay_ms = v[0];
+    if (auto v = sysctl::read_longs("net.ipv4.tcp_max_tw_buckets"); v.size() == 1) s.max_tw_buckets = v[0];
+    if (auto v = sysctl::read_longs("net.ipv4.tcp_fin_timeout"); v.size() == 1) s.fin_timeout = v[0];
     return s;
 }
 
