@@ -66,9 +66,7 @@ steal0=$(steal_sample)
 has_flag() { "$BIN/churn-client" --help 2>&1 | grep -q -- "$1"; }
 needs() {  # ROW: empty, or what is missing
   case $1 in
-    6-linger0)
-      has_flag --linger0 || { echo "churn-client --linger0"; return; }
-      has_flag --bytes || echo "churn-client --bytes (bulk)" ;;
+    6-linger0) has_flag --linger0 || echo "churn-client --linger0" ;;
     8-two-sources) has_flag --source || echo "churn-client --source" ;;
     10-pool-profile)
       [ -f sysctl/pooled-service.conf ] || { echo "sysctl/pooled-service.conf"; return; }
@@ -171,7 +169,10 @@ job_done() {  # PID STATUS: one progress line, and what follows a row (row 5's d
     printf '{"readable": %s, "before": %s, "after": %s, "pattern": "time wait bucket table overflow"}\n' \
       "$dmesg_readable" "${dmesg_before:-0}" "$(dmesg_count)" > "$dir/$row/dmesg.json"
   fi
-  if [ "$row" = 6-linger0 ]; then
+  if [ "$row" = 6-linger0 ] && ! has_flag --bytes; then
+    echo "levers: row $row: the data-loss case: not run: needs churn-client --bytes (bulk)" >&2
+    echo "needs churn-client --bytes (bulk)" > "$dir/$row/loss.not-run"
+  elif [ "$row" = 6-linger0 ]; then
     echo "levers: row $row: the data-loss case, bulk --bytes $LEVERS_LOSS_BYTES --linger0 to churn-server --discard" >&2
     ${loss_runid:+env RUNID=$loss_runid} lab/levers-loss.sh "$dir/$row" "$LEVERS_LOSS_BYTES" > "$dir/$row/loss.log" 2>&1 &
     children+=("$!")

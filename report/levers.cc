@@ -150,6 +150,7 @@ std::string row_verdict(const LeverRow& r) {
         std::string v = "client TIME-WAIT peak " + std::to_string(r.tw_peak_client) + "; RSTs sent by the client " +
                         std::to_string(r.rst_out_client) + ", resets counted by the server " + std::to_string(r.estab_resets_server) +
                         " (TcpEstabResets); " + outcome;
+        if (!r.loss_not_run.empty()) v += "; the data-loss case not run: " + r.loss_not_run;
         if (r.loss)
             v += "; bulk --linger0: " + std::to_string(r.loss->lost()) + " of " + std::to_string(r.loss->bytes_written) +
                  " bytes written never delivered (" + std::to_string(r.loss->unsent_at_close) + " unsent at close)";
@@ -234,6 +235,10 @@ void load_lever_row(LeverRow& r, const std::string& d) {
         json k = parse(read_text(d + "/dmesg.json"), d + "/dmesg.json");
         r.kernel_log = KernelLog{k.value("readable", false), lat(k, "before", d + "/dmesg.json"), lat(k, "after", d + "/dmesg.json")};
     }
+    if (file_exists(d + "/loss.not-run")) {
+        r.loss_not_run = read_text(d + "/loss.not-run");
+        while (!r.loss_not_run.empty() && r.loss_not_run.back() == '\n') r.loss_not_run.pop_back();
+    }
     if (file_exists(d + "/loss.client.json")) {
         std::string lc = d + "/loss.client.json", ls = d + "/loss.server.json";
         json a = parse(read_text(lc), lc), b = parse(read_text(ls), ls);
@@ -305,6 +310,7 @@ std::string levers_json(const std::vector<LeverRow>& rows) {
             if (r.kernel_log)
                 klog = {{"readable", r.kernel_log->readable}, {"lines_before", r.kernel_log->before}, {"lines_after", r.kernel_log->after}};
             j["tw_lifetime"] = lt, j["linger0_loss"] = loss, j["kernel_log"] = klog;
+            if (!r.loss_not_run.empty()) j["linger0_loss_not_run"] = r.loss_not_run;
         }
         j["verdict"] = r.verdict;
         out.push_back(j);
@@ -350,6 +356,8 @@ std::vector<LeverRow> parse_levers_json(const std::string& text, const std::stri
                 const json& l = x["linger0_loss"];
                 r.loss = LingerLoss{lat(l, "bytes_written", w), lat(l, "unsent_at_close", w), lat(l, "bytes_delivered", w), lat(l, "server_resets", w)};
             }
+            if (x.contains("linger0_loss_not_run") && x["linger0_loss_not_run"].is_string())
+                r.loss_not_run = x["linger0_loss_not_run"].get<std::string>();
             if (x.contains("kernel_log") && x["kernel_log"].is_object()) {
                 const json& k = x["kernel_log"];
                 r.kernel_log = KernelLog{k.value("readable", false), lat(k, "lines_before", w), lat(k, "lines_after", w)};

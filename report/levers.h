@@ -68,6 +68,7 @@ struct LeverRow {
     long rst_out_client = 0, rst_out_server = 0, estab_resets_server = 0, server_close_reset = 0;
     std::optional<TwLifetime> lifetime;  // row 4 only
     std::optional<LingerLoss> loss;      // row 6 only
+    std::string loss_not_run;            // row 6: "needs X" when its data-loss case could not run
     std::optional<KernelLog> kernel_log; // row 5 only
     std::string verdict;                 // computed from the numbers above (row_verdict)
     // Not in levers.json: the plot's series, on the load's time axis.

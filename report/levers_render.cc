@@ -42,7 +42,7 @@ std::string render_levers_table(const std::vector<LeverRow>& rows) {
               s3(r.p99_ms) + " | " + s3(r.connect_p99_ms) + " | " + n(r.eaddrnotavail) + " | " +
               (r.first_eaddrnotavail_s ? s3(*r.first_eaddrnotavail_s) : "—") + " | " + model_cell(r) + " | " + n(r.tw_peak_client) +
               " / " + n(r.tw_peak_server) + " | " + n(r.tw_recycled) + " | " + n(r.tw_overflow_client + r.tw_overflow_server) + " | " +
-              n(r.rst_out_client) + " / " + n(r.rst_out_server) + " | " + (r.loss ? n(r.loss->lost()) : "—") + " |\n";
+              n(r.rst_out_client) + " / " + n(r.rst_out_server) + " | " + (r.loss ? n(r.loss->lost()) : !r.loss_not_run.empty() ? "not run: " + r.loss_not_run : "—") + " |\n";
     }
     const LeverRow* f = nullptr;
     for (const LeverRow& r : rows)
