@@ -66,7 +66,7 @@ std::string render_lever_quote(const std::vector<LeverRow>& rows, const std::str
         if (r.id.rfind(rung + "-", 0) != 0) continue;
         std::string q = "> Measured (`make run-levers` row " + row_name(r.id) + ", `" + r.settings + "`): " + r.verdict;
         if (r.ran())
-            q += "; " + s3(r.achieved_rps) + " of " + s3(r.offered_rps) + " requests/s answered, client TIME-WAIT peak " + n(r.tw_peak_client);
+            q += "; " + s3(r.achieved_rps) + " of " + s3(r.offered_rps) + " requests/s answered";
         return q + ".\n";
     }
     throw ReportError("no run-levers row '" + rung + "' in the evidence");
