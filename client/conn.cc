@@ -30,7 +30,17 @@ void Conn::begin(const Request* r) {
 void Conn::connect_socket() {
     connect_start_us_ = mono_us();
     if (has_request_) ++req_.attempts;
-    SockResult c = connect_tcp(load_.options().url.endpoint);
+    source_ = load_.next_source();
+    SockResult c;
+    if (source_ < 0) {
+        c = connect_tcp(load_.options().url.endpoint);
+    } else {
+        // --source: the local address is ours to choose, the port stays the kernel's (bind_source binds
+        // with IP_BIND_ADDRESS_NO_PORT). An address that is not on this host was refused at startup
+        // (main.cc), so an EADDRNOTAVAIL here is the port search running out, as without --source.
+        const Endpoint& src = load_.options().sources[static_cast<size_t>(source_)];
+        c = connect_tcp(load_.options().url.endpoint, [&src](int fd) { return bind_source(fd, src).error(); });
+    }
     if (c.status == Io::Error) {
         // Failed inside connect() itself: EADDRNOTAVAIL (no free local port: the churn failure),
         // EMFILE (out of fds). No packet left the host; nothing to wait for.
@@ -69,7 +79,7 @@ void Conn::on_events(uint32_t events) {
 }
 
 void Conn::on_connected() {
-    load_.handshake_done(mono_us() - connect_start_us_);
+    load_.handshake_done(mono_us() - connect_start_us_, source_);
     if (load_.options().nodelay) {
         // Nagle would hold a small request that follows an unacknowledged one (the write-write-read
         // stall, 40 ms here); a load generator must never add that on its own side.

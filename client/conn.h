@@ -65,6 +65,7 @@ public:
     const Request& request() const { return req_; }
     int id() const { return id_; }
     int fd() const { return fd_; }  // -1 when closed
+    int source() const { return source_; }  // --source index of the current (or last) connect, -1 = none
 
 private:
     void connect_socket();
@@ -83,6 +84,7 @@ private:
     int id_;
     size_t read_cap_;
     int fd_ = -1;
+    int source_ = -1;
     State state_ = State::Closed;
     bool has_request_ = false;
     Request req_;

@@ -16,6 +16,10 @@ Load::Load(Reactor& reactor, const Options& opt, Stats& stats) : reactor_(reacto
     // One request, built once: every request in a run is the same bytes.
     request_bytes_ = "GET " + opt_.url.path + " HTTP/1.1\r\nHost: " + opt_.url.host_header +
                      "\r\nUser-Agent: churn-client\r\n\r\n";
+    for (const Endpoint& src : opt_.sources) {
+        std::string a = src.str();
+        stats_.sources.push_back({a.substr(0, a.rfind(':')), 0, {}});  // "198.18.0.3", without the ":0"
+    }
     for (int i = 0; i < opt_.connections; ++i) conns_.push_back(std::make_unique<Conn>(*this, reactor_, i));
 }
 
@@ -164,7 +168,16 @@ void Load::reconnect_later(Conn& c) {
     c.begin(nullptr);
 }
 
-void Load::handshake_done(uint64_t connect_us) { stats_.record_handshake(connect_us); }
+void Load::handshake_done(uint64_t connect_us, int source) { stats_.record_handshake(connect_us, source); }
+
+int Load::next_source() {
+    // Strict rotation, not "the least used" or "the one that still has ports": the connections spread
+    // evenly, so each address runs out of ports at the same time, and the per-source counts in the
+    // JSON show the doubling directly (an address out of ports fails its turn and the request is retried
+    // on the next turn, which is the next address).
+    if (opt_.sources.empty()) return -1;
+    return static_cast<int>(source_turn_++ % opt_.sources.size());
+}
 
 void Load::count_errno(int err) { stats_.record_errno(err, since_start_s(mono_us())); }
 
@@ -174,7 +187,7 @@ void Load::closed_by_server() { ++stats_.closes_by_server; }
 
 void Load::connect_failed(Conn& c, int err, bool immediate) {
     uint64_t now = mono_us();
-    count_errno(err);
+    stats_.record_errno(err, since_start_s(now), c.source());
     uint64_t delay = opt_.retry_delay_ms * 1000;
     if (immediate) paused_until_us_ = now + delay;  // the host is out of ports or fds: back off as a whole
     if (opt_.mode == Options::Mode::Pool) {

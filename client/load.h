@@ -38,7 +38,9 @@ public:
     // ---- called by Conn ----
     void slot_free(Conn& c);
     void reconnect_later(Conn& c);
-    void handshake_done(uint64_t connect_us);
+    void handshake_done(uint64_t connect_us, int source);
+    // --source: the index of the local address the next connection binds to (in turn), -1 without it.
+    int next_source();
     void connect_failed(Conn& c, int err, bool immediate);
     void request_done(const Request& r, uint64_t now_us, uint64_t request_us, int status);
     void request_failed(Conn& c, const Request& r, Failure why);
@@ -83,6 +85,7 @@ private:
     uint64_t wake_us_ = 0;
     TimerId wake_timer_ = 0;
     uint64_t seconds_ = 0;
+    size_t source_turn_ = 0;      // connections handed a --source address so far
     bool draining_ = false;
     bool finished_ = false;
     bool in_dispatch_ = false;

@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -20,7 +19,6 @@
 #include "client/load.h"
 #include "client/options.h"
 #include "client/stats.h"
-#include "loop/cli.h"
 #include "loop/reactor.h"
 #include "loop/sys.h"
 #include "sysctl/proc_sys.h"
@@ -87,6 +85,12 @@ void print_summary(const Stats& s, const RunInfo& info) {
     for (int i = 0; i < static_cast<int>(ProtoError::count); ++i)
         if (s.proto[i]) errs += std::string(" ") + proto_error_name(static_cast<ProtoError>(i)) + "=" + std::to_string(s.proto[i]);
     std::printf("  errors   %s\n", errs.empty() ? " none" : errs.c_str());
+    for (const Stats::Source& src : s.sources) {
+        std::string e;
+        for (auto& [err, n] : src.errors) e += " " + errno_name(err) + "=" + std::to_string(n);
+        std::printf("  source   %s: %llu connects, errors%s\n", src.addr.c_str(), (unsigned long long)src.connects,
+                    e.empty() ? " none" : e.c_str());
+    }
     for (auto& [e, t] : s.first_error_s) {
         if (e == EADDRNOTAVAIL)
             std::printf("  first EADDRNOTAVAIL at %.2f s (model: %d ports / %.0f req/s = %.2f s)\n", t,
@@ -114,61 +118,34 @@ int run_bulk(const Options& opt, std::ofstream& json_out) {
 
 int main(int argc, char** argv) {
     Options opt;
-    std::string mode = "pool", url;
-    CLI::App app{"churn-client: HTTP/1.1 load generator, connection per request (churn) or keep-alive pool"};
-    app.add_option("--mode", mode,
-                   "churn: a new TCP connection per request; pool: keep-alive connections; "
-                   "bulk: one connection sending as fast as TCP allows (receiver: churn-server --discard)")
-        ->check(CLI::IsMember({"churn", "pool", "bulk"}));
-    app.add_option("--cc", opt.cc, "bulk: congestion control for the socket (TCP_CONGESTION), e.g. cubic, bbr");
-    // Every number goes through loop/cli.h: finite, of the option's type, within these bounds.
-    cli::add_number(app, "--sample-ms", opt.sample_ms, "bulk: tcp_info sampling interval in ms", 1, 60000);
-    cli::add_number(app, "-c,--connections", opt.connections,
-                    "pool: connections kept open; churn: connections in flight at most", 1, 100000);
-    cli::add_number(app, "-d,--duration", opt.duration_s, "seconds to measure", 0.001, 86400);
-    cli::add_number(app, "-R,--rate", opt.rate, "requests/s offered (open loop); 0 = closed loop", 0, 1e8);
-    cli::add_number(app, "--warmup", opt.warmup_s, "seconds to run before measuring", 0, 3600);
-    cli::add_number(app, "--timeout", opt.timeout_ms, "ms allowed for a connect, and for a response", 1, 3'600'000);
-    cli::add_number(app, "--retry-delay", opt.retry_delay_ms, "ms before a failed connect is tried again", 1, 60'000);
-    cli::add_number(app, "-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)", 0,
-                    1'000'000'000'000);
-    app.add_flag("!--no-nodelay", opt.nodelay, "leave Nagle on (default: TCP_NODELAY)");
-    app.add_flag("--linger0", opt.linger0,
-                 "churn, pool: SO_LINGER {1,0} before every close(): the close sends RST, this host keeps no "
-                 "TIME-WAIT, and whatever was still queued is lost (the server reads ECONNRESET)");
-    app.add_option("--json", opt.json_path, "write the results as JSON to this file");
-    app.add_flag("-q,--quiet", opt.quiet, "no progress line");
-    bool allow_routed = false;
-    app.add_flag("--allow-default-route", allow_routed,
-                 "send load to a non-loopback address even though this network namespace has a default route");
-    app.add_option("URL", url, "http://ADDR:PORT/PATH (numeric address)")->required();
-    try {
-        app.parse(argc, argv);
-    } catch (const CLI::CallForHelp& e) {
-        return app.exit(e);
-    } catch (const CLI::ParseError& e) {
-        std::fprintf(stderr, "churn-client: %s (see --help)\n", e.what());
-        return 2;
-    }
-    opt.mode = mode == "churn" ? Options::Mode::Churn : mode == "bulk" ? Options::Mode::Bulk : Options::Mode::Pool;
-    if (!opt.cc.empty() && opt.mode != Options::Mode::Bulk) {
-        std::fprintf(stderr, "churn-client: --cc: only with --mode bulk\n");
-        return 2;
-    }
-    std::string why;
-    if (!parse_url(url, opt.url, why)) {
-        std::fprintf(stderr, "churn-client: %s\n", why.c_str());
-        return 2;
-    }
+    if (int rc = parse_client_cli(argc, argv, opt, std::cout, std::cerr); rc >= 0) return rc;
     // A load generator is pointed at an address. Inside a lab namespace (no default route) only the lab's
     // hosts are reachable; on the host, 198.18.0.2 may go out through the default gateway to somebody
     // else's machine. Refuse unless asked explicitly.
-    if (!is_loopback(opt.url.endpoint) && has_default_route(opt.url.endpoint.family()) && !allow_routed) {
+    if (!is_loopback(opt.url.endpoint) && has_default_route(opt.url.endpoint.family()) && !opt.allow_default_route) {
         std::fprintf(stderr,
                      "churn-client: refusing to send load to %s: this network namespace has a default route, so it "
                      "could leave the machine (run it in the lab: make run-churn; or pass --allow-default-route)\n",
                      opt.url.endpoint.str().c_str());
         return 2;
+    }
+    // --source: an address that is not configured on this host fails bind() with EADDRNOTAVAIL, the very
+    // errno that means "no free port" once connect() runs out. Counted during the run, a typo would pass
+    // for port exhaustion (and its rotation turns would look like half the ports gone). So each address is
+    // tried once here, on a throwaway socket with the same bind_source the run uses: with
+    // IP_BIND_ADDRESS_NO_PORT the bind takes no port, so the check uses up nothing and leaves no trace.
+    for (const Endpoint& src : opt.sources) {
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int err = fd < 0 ? errno : bind_source(fd, src).error();
+        if (fd >= 0) ::close(fd);
+        if (err) {
+            std::string a = src.str();
+            a = a.substr(0, a.rfind(':'));
+            std::string hint = err == EADDRNOTAVAIL ? " (not an address of this host; add it: ip addr add " + a + "/24 dev ...)" : "";
+            std::fprintf(stderr, "churn-client: --source %s: bind(%s:0): %s%s\n", a.c_str(), a.c_str(),
+                         errno_name(err).c_str(), hint.c_str());
+            return 2;
+        }
     }
     // Open the JSON file now: a typo in the path must fail before a 20 s run, not after it.
     std::ofstream json_out;

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <iosfwd>
 #include <string>
+#include <vector>
 
 #include "loop/socket.h"
 
@@ -31,12 +33,26 @@ struct Options {
     std::string cc;               // bulk: TCP_CONGESTION for the socket (empty = the namespace default)
     double sample_ms = 100;       // bulk: tcp_info sampling interval
     bool nodelay = true;
-    bool linger0 = false;         // churn, pool: SO_LINGER {1, 0} before every close(): RST, no TIME-WAIT
+    bool linger0 = false;         // SO_LINGER {1, 0} before every close(): RST, no TIME-WAIT (bulk: with --bytes)
+    std::vector<Endpoint> sources;  // --source: local IPv4 addresses (port 0), used in turn; empty = the kernel's choice
+    uint64_t bytes = 0;           // bulk: send exactly this many bytes, then close (0 = for --duration)
+    bool allow_default_route = false;
     bool quiet = false;
     std::string json_path;
     Url url;
 };
 
 const char* mode_name(Options::Mode m);
+
+// "198.18.0.1,198.18.0.3" → one Endpoint per address, port 0. Numeric IPv4 only, no empty element, no
+// address twice (a duplicate would silently weight the rotation towards it). False with a one-line reason.
+bool parse_sources(const std::string& text, std::vector<Endpoint>& out, std::string& error);
+
+// churn-client's command line into `opt`, checked as far as it can be without the host: numbers, the
+// URL, the mode's own options, --source's syntax. Returns -1 when the client should run; otherwise the
+// exit code with the text written: 0 after --help (to `out`), 2 after bad input (one line to `err`,
+// "churn-client: --source: ..."). What depends on the host (routes, the --json path, whether a --source
+// address is configured) is main.cc's to check.
+int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostream& out, std::ostream& err);
 
 }  // namespace churn

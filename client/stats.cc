@@ -30,14 +30,16 @@ void Stats::record_given_up(uint64_t age_us, bool is_unfinished) {
     sec_latency.record(age_us);
 }
 
-void Stats::record_handshake(uint64_t connect_us) {
+void Stats::record_handshake(uint64_t connect_us, int source) {
     ++handshakes;
+    if (source >= 0) ++sources[static_cast<size_t>(source)].connects;
     ++now_sec.connects;
     connect.record(connect_us);
 }
 
-void Stats::record_errno(int err, double since_start_s) {
+void Stats::record_errno(int err, double since_start_s, int source) {
     ++errors[err];
+    if (source >= 0) ++sources[static_cast<size_t>(source)].errors[err];
     ++now_sec.errors[err];
     first_error_s.emplace(err, since_start_s);  // keeps the first
 }
@@ -54,8 +56,10 @@ void Stats::close_second(uint64_t t) {
 
 void Stats::reset() {
     auto first = std::move(first_error_s);  // the first EADDRNOTAVAIL may come during warmup; keep it
+    auto src = std::move(sources);
     *this = Stats{};
     first_error_s = std::move(first);
+    for (Source& x : src) sources.push_back({x.addr, 0, {}});  // the addresses stay, their counts restart
 }
 
 uint64_t Stats::total_errors() const {
@@ -81,6 +85,10 @@ nlohmann::json stats_json(const Stats& s, const RunInfo& info) {
     j["elapsed_s"] = info.elapsed_s;
     j["connections"] = info.connections;
     j["linger0"] = info.linger0;
+    nlohmann::json src = nlohmann::json::array();
+    for (const Stats::Source& x : s.sources)
+        src.push_back({{"addr", x.addr}, {"connects", x.connects}, {"errors", errno_map(x.errors)}});
+    j["sources"] = src;
     j["requests_scheduled"] = s.scheduled;
     j["requests_ok"] = s.ok;
     j["requests_failed"] = s.failed;

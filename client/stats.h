@@ -32,6 +32,15 @@ struct Stats {
     uint64_t proto[static_cast<int>(ProtoError::count)] = {};
     std::map<int, double> first_error_s;  // errno → seconds since the load started
 
+    // --source: per local address, connections established and connect errors by errno, so a reader
+    // sees every address was used and which one ran out first. Empty without --source.
+    struct Source {
+        std::string addr;
+        uint64_t connects = 0;
+        std::map<int, uint64_t> errors;
+    };
+    std::vector<Source> sources;
+
     struct Second {
         uint64_t t = 0;
         uint64_t requests = 0, connects = 0, failed = 0;
@@ -44,8 +53,8 @@ struct Stats {
 
     void record_ok(uint64_t latency_us, uint64_t request_us);
     void record_given_up(uint64_t age_us, bool unfinished);
-    void record_handshake(uint64_t connect_us);
-    void record_errno(int err, double since_start_s);
+    void record_handshake(uint64_t connect_us, int source = -1);  // source: index into `sources`, -1 = none
+    void record_errno(int err, double since_start_s, int source = -1);
     void record_proto(ProtoError e);
     void close_second(uint64_t t);  // push now_sec into the timeline, start the next
     void reset();                   // warmup over: forget everything measured so far

@@ -112,14 +112,31 @@ SockResult connect_tcp(const Endpoint& ep, const std::function<int(int fd)>& pre
             return SockResult::error(err);
         }
     }
-    // No bind(): the kernel picks the source port from ip_local_port_range inside connect(). That
-    // search is exactly what runs out under churn, and where EADDRNOTAVAIL comes from.
+    // No bind() with a port (bind_source in `prepare` binds only an address): the kernel picks the source
+    // port from ip_local_port_range inside connect(). That search is exactly what runs out under churn,
+    // and where EADDRNOTAVAIL comes from.
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&ep.addr), ep.len) == 0) return SockResult::ok(fd);
     int saved = errno;
     // EINPROGRESS: the SYN is out; writability will tell us how the handshake ended.
     if (saved == EINPROGRESS) return SockResult::would_block(fd);
     ::close(fd);
     return SockResult::error(saved);
+}
+
+SockResult bind_source(int fd, const Endpoint& local) {
+    // Why IP_BIND_ADDRESS_NO_PORT (Linux >= 4.2): a plain bind(addr, port 0) must give the socket a port
+    // there and then, before the kernel knows the destination, so it takes one that is free for ANY
+    // destination from this address: each such port is reserved whole, and one address yields at most
+    // ip_local_port_range connections in all (and the search is the bind-time one, which skips ports
+    // held by TIME-WAIT instead of checking the 4-tuple). With the option, bind() records only the
+    // address; connect() then chooses the port the way it does for an unbound socket, knowing the full
+    // 4-tuple (src addr, src port, dst addr, dst port), and a port is "used" only for that tuple. That
+    // per-tuple limit is why a second source address doubles the ceiling towards one server address and
+    // port (run-levers row 8): each source has its own set of ip_local_port_range ports for it.
+    int one = 1;
+    if (::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) < 0) return SockResult::error(errno);
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&local.addr), local.len) < 0) return SockResult::error(errno);
+    return SockResult::ok();
 }
 
 SockResult take_socket_error(int fd) {

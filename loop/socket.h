@@ -58,6 +58,12 @@ struct SockResult {
 // that fails the connect.
 SockResult connect_tcp(const Endpoint& ep, const std::function<int(int fd)>& prepare = {});
 
+// For connect_tcp's `prepare`: bind `fd` to the local address `local` (port 0) with
+// IP_BIND_ADDRESS_NO_PORT set first, so that bind() fixes only the address and connect() still picks the
+// port, per 4-tuple (socket.cc says why that matters). Ok, or Error with the errno of the setsockopt or
+// the bind (EADDRNOTAVAIL: `local` is not an address of this host).
+SockResult bind_source(int fd, const Endpoint& local);
+
 // After EPOLLOUT on a connecting socket: Ok when connected, else Error with the errno the handshake
 // ended with (SO_ERROR).
 SockResult take_socket_error(int fd);
