@@ -48,6 +48,7 @@ help:
 	@echo "make compare       build, run churn then pooled under the same load, print the before/after table"
 	@echo "make run-churn     one scenario: a new connection per request"
 	@echo "make run-pooled    one scenario: CONNS keep-alive connections"
+	@echo "make sysctl-check  read-only: this host's churn sysctls beside sysctl/*.conf, and the dangerous ones"
 	@echo "make run-leak      a CLOSE-WAIT leak (churn-server --leak-close-wait) found by churn-probe triage"
 	@echo "make compare-rtt   churn vs pooled over an emulated 2 ms path: latency p50 / RTT"
 	@echo "make run-levers    the same churn load, one kernel lever per row (EXPERIMENTS.md §6), about 8 min"
@@ -63,6 +64,7 @@ help:
 	@echo "make lab-clean     remove namespaces and processes a killed run left behind"
 	@echo "make install       the churn-* tools into DESTDIR/PREFIX/bin (PREFIX=$(PREFIX))"
 	@echo "knobs: RATE=$(RATE) DURATION=$(DURATION) CONNS=$(CONNS) SIZE=$(SIZE) WARMUP=$(WARMUP)"
+	@echo "       PROFILE=sysctl/X.conf: compare/run-* apply that profile in both lab namespaces (never the host)"
 
 # ---- packages (Debian 12, apt-get; only what is missing) ----
 .PHONY: deps-build deps-lab deps-bench deps-pcap deps-fuzz
@@ -137,6 +139,13 @@ run-pooled: build deps-lab deps-pcap
 run-leak: build deps-lab
 	lab/leak.sh
 
+# Read-only, on the host it runs on: the churn sysctls beside both profiles, and warnings (churn-sysctl
+# check; --strict would make a warning fail). It writes nothing: t_sysctl_check compares every net.*
+# sysctl before and after.
+.PHONY: sysctl-check
+sysctl-check: build
+	$(BIN)/churn-sysctl check --profile sysctl/legacy-churn-client.conf --profile sysctl/pooled-service.conf
+
 # The same churn load (LEVERS_RATE=3000/s for LEVERS_DURATION=30 s), one kernel lever per row in a fresh
 # lab each: baseline, wider port range, tcp_tw_reuse below and above its line, tcp_fin_timeout,
 # tcp_max_tw_buckets, SO_LINGER {1,0}, server closes, two source addresses, the pool, the pool plus its
@@ -185,7 +194,7 @@ FUZZ_CXX      ?= clang++-14
 FUZZ_SECONDS  ?= 60
 FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_FLAGS    := -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS  := decode http_request http_response proc_tcp sock_diag
+FUZZ_TARGETS  := decode http_request http_response proc_tcp sock_diag profile
 
 fuzz_decode_SRCS        := $(filter-out pcap/main.cc pcap/capture.cc,$(wildcard pcap/*.cc)) loop/sys.cc pcap/fuzz/fuzz_decode.cc
 fuzz_decode_SEEDS       := tests/pcap tests/pcap/fuzz
@@ -198,6 +207,8 @@ fuzz_proc_tcp_SRCS      := probe/proc_tcp.cc probe/socket_record.cc loop/sys.cc 
 fuzz_proc_tcp_MAXLEN    := 16384
 fuzz_sock_diag_SRCS     := probe/sock_diag.cc probe/tcp_info.cc probe/socket_record.cc loop/sys.cc probe/fuzz/fuzz_sock_diag.cc
 fuzz_sock_diag_MAXLEN   := 65536
+fuzz_profile_SRCS       := sysctl/profile.cc sysctl/known.cc sysctl/proc_sys.cc loop/sys.cc sysctl/fuzz/fuzz_profile.cc
+fuzz_profile_MAXLEN     := 16384
 
 define fuzz_rules
 fuzz_$(1)_SEEDS ?= tests/fuzz/$(1)
@@ -219,7 +230,8 @@ fuzz-build: $(foreach t,$(FUZZ_TARGETS),$(FUZZ_DIR)/fuzz-$(t))
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do $(MAKE) --no-print-directory fuzz-$$t || exit $$?; done
 
-# The tools on PATH, so that RUNBOOK.md's commands run as written on a real host, outside the lab.
+# The tools on PATH, so that RUNBOOK.md's commands run as written on a real host, outside the lab, and
+# the sysctl profiles in PREFIX/share/churnlab/sysctl, where an installed churn-sysctl check finds them.
 # PREFIX and DESTDIR as packagers expect (make install DESTDIR=/tmp/stage PREFIX=/usr).
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -227,6 +239,8 @@ DESTDIR ?=
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BINARIES) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/share/churnlab/sysctl
+	install -m 0644 $(wildcard sysctl/*.conf) $(DESTDIR)$(PREFIX)/share/churnlab/sysctl/
 
 clean:
 	rm -rf build build-san

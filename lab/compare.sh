@@ -7,7 +7,10 @@
 # into results/<UTC timestamp>/ (results/latest points to it), with meta.json recording how and where.
 # Each scenario watches both hosts with churn-probe and fails if it disagrees with ss/nstat (scenario.sh).
 # Same knobs for both scenarios: RATE DURATION CONNS SIZE WARMUP CLOSE PORT and the sysctl overrides
-# of lab/netns.sh. About 2 x (DURATION + WARMUP + 3) s.
+# of lab/netns.sh, including PROFILE=sysctl/X.conf (a sysctl profile applied with churn-sysctl apply in
+# both namespaces of each fresh lab, never on the host; recorded in sysctl.json and meta.json):
+#   make compare PROFILE=sysctl/legacy-churn-client.conf
+# About 2 x (DURATION + WARMUP + 3) s.
 set -u -o pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,7 +51,7 @@ cmd="make compare RATE=$RATE DURATION=$DURATION CONNS=$CONNS SIZE=$SIZE WARMUP=$
 [ "$PORT" = 8080 ] || cmd+=" PORT=$PORT"
 cmd+=" RTT=$RTT"
 overrides=""
-for v in PORT_RANGE TW_REUSE TW_REUSE_DELAY FIN_TIMEOUT MAX_TW_BUCKETS CC SOMAXCONN; do
+for v in PORT_RANGE TW_REUSE TW_REUSE_DELAY FIN_TIMEOUT MAX_TW_BUCKETS CC SOMAXCONN PROFILE; do
   [ -n "${!v:-}" ] || continue
   cmd+=" $v=\"${!v}\""
   overrides+="${overrides:+, }$(json_str "$v"): $(json_str "${!v}")"

@@ -23,6 +23,10 @@
 #   CC=cubic                net.ipv4.tcp_congestion_control
 #   SOMAXCONN=N             net.core.somaxconn
 # An override applies to both hosts. The effective values are written by lab_record_sysctls.
+#   PROFILE=sysctl/legacy-churn-client.conf   a sysctl.d profile (sysctl/*.conf), applied in both hosts
+#                           right after the overrides with `churn-sysctl apply --netns` (so it wins over
+#                           them); a profile that fails to apply fails lab_up. Recorded in sysctl.json as
+#                           "profile", with the profile's keys among the recorded sysctls.
 #
 # Every process the lab starts inherits CHURNLAB_RUN=<RUNID> in its environment, so lab/clean.sh can find
 # what a killed run left behind (even a process whose namespace name is already gone) without matching
@@ -106,6 +110,7 @@ lab_up() {
   ip -n "$LAB_SRV" link set "$vs" up || { lab_log "setting up $LAB_CLI/$LAB_SRV failed"; return 1; }
 
   lab_apply_overrides || return 1
+  lab_apply_profile || return 1
   lab_wait_link || return 1
   lab_log "up: $LAB_CLI ($LAB_CLI_IP) <-> $LAB_SRV ($LAB_SRV_IP)"
 }
@@ -121,6 +126,20 @@ lab_apply_overrides() {
         { lab_log "sysctl -w $key=$val in $ns failed"; return 1; }
     done
     lab_log "override in both namespaces: $key=$val ($var)"
+  done
+}
+
+# PROFILE=FILE: churn-sysctl apply writes it inside each namespace (setns, then /proc/sys), refuses the
+# host's namespace, and reads every value back. Loud on failure: a run that silently lacks its profile
+# would measure the wrong thing.
+lab_apply_profile() {
+  [ -n "${PROFILE:-}" ] || return 0
+  local ns bin=${BIN:-build/bin}/churn-sysctl
+  [ -f "$PROFILE" ] || { lab_log "PROFILE=$PROFILE: no such file"; return 1; }
+  [ -x "$bin" ] || { lab_log "PROFILE=$PROFILE: $bin not found (run: make)"; return 1; }
+  for ns in "$LAB_CLI" "$LAB_SRV"; do
+    "$bin" apply --netns "$ns" "$PROFILE" | sed 's/^/lab: /' >&2
+    [ "${PIPESTATUS[0]}" -eq 0 ] || { lab_log "PROFILE=$PROFILE: churn-sysctl apply --netns $ns failed"; return 1; }
   done
 }
 
@@ -174,18 +193,23 @@ lab_down() {
 }
 
 # sysctl.json: {"client": {"net.ipv4.ip_local_port_range": [32768, 60999], ...}, "server": {...},
-#               "overrides": {"PORT_RANGE": "1000 1999"}}
+#               "overrides": {"PORT_RANGE": "1000 1999"}, "profile": "sysctl/X.conf" (only with PROFILE)}
 # Numbers stay numbers and the port range a [lo, hi] pair, so the report does arithmetic, not parsing.
 lab_record_sysctls() {
-  local out=$1 ns side entry key var val first
+  local out=$1 ns side entry key var val first keys=()
+  for entry in "${LAB_SYSCTLS[@]}"; do keys+=("${entry%%:*}"); done
+  if [ -n "${PROFILE:-}" ]; then   # the profile's keys too, each once
+    for key in $("${BIN:-build/bin}/churn-sysctl" lint --keys "$PROFILE"); do
+      [[ " ${keys[*]} " == *" $key "* ]] || keys+=("$key")
+    done
+  fi
   {
     echo "{"
     for side in client server; do
       [ $side = client ] && ns=$LAB_CLI || ns=$LAB_SRV
       echo "  \"$side\": {"
       first=1
-      for entry in "${LAB_SYSCTLS[@]}"; do
-        key=${entry%%:*}
+      for key in "${keys[@]}"; do
         # A sysctl this kernel lacks (tcp_tw_reuse_delay before 6.12) is simply left out.
         val=$(ip netns exec "$ns" sysctl -n "$key" 2>/dev/null) || continue
         val=$(echo $val)   # tabs and newlines to single spaces
@@ -208,7 +232,7 @@ lab_record_sysctls() {
       printf '    "%s": "%s"' "$var" "${!var}"
     done
     echo ""
-    echo "  }"
+    if [ -n "${PROFILE:-}" ]; then echo "  },"; printf '  "profile": "%s"\n' "$PROFILE"; else echo "  }"; fi
     echo "}"
   } > "$out"
 }

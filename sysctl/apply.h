@@ -1,11 +1,11 @@
 // apply.h: a profile written into a named network namespace, never into the host's.
 //
-// Order: open /run/netns/NS, setns() into it, then prove it is not the host's namespace (its nsfs inode
-// differs from PID 1's), open every file, write every value, read every value back. The proof comes
-// after the setns() on purpose: it checks the namespace this thread is really in, the one the writes go
-// to, not a path that could name something else by the time we enter it.
+// Order: open /run/netns/NS; prove it is not the host's namespace: its nsfs inode differs from the one
+// churn-sysctl started in and from PID 1's (when PID 1's can be read at all); setns() into it; check
+// that the namespace entered is the one checked; open every file, write every value, read each back.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <sys/types.h>
 #include <vector>
@@ -22,6 +22,8 @@ struct NsId {
 };
 // stat(path): /proc/1/ns/net, /proc/thread-self/ns/net, /run/netns/NAME. Throws SysctlError.
 NsId ns_id(const std::string& path);
+// The same, but nullopt when the kernel denies access (EACCES/EPERM: another process's ns link).
+std::optional<NsId> ns_id_if_allowed(const std::string& path);
 
 struct Applied {
     std::string key, before, value, after;  // before/after as read from /proc/sys in the namespace
