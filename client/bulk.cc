@@ -3,8 +3,10 @@
 // linux/tcp.h, not netinet/tcp.h: glibc's struct tcp_info stops at tcpi_total_retrans, and the fields this
 // experiment is about (delivery_rate, pacing_rate, bytes_acked) come later. The two headers clash, so
 // this file includes only the kernel's.
+#include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -149,16 +151,53 @@ void BulkSender::fill() {
             return reactor_.defer(fd_, EPOLLOUT);
         }
         // The last write of a wakeup asks only for what is left of the cap: a bound, not a threshold.
-        IoResult r = write_some(fd_, buf_.data(), std::min(buf_.size(), write_cap_ - sent));
+        // With --bytes, the last write of the run asks only for what is left of N: exactly N, never more.
+        size_t want = std::min(buf_.size(), write_cap_ - sent);
+        if (opt_.bytes) want = static_cast<size_t>(std::min<uint64_t>(want, opt_.bytes - bytes_written_));
+        IoResult r = write_some(fd_, buf_.data(), want);
         if (r.status == Io::Ok) {
             sent += r.bytes;
             bytes_written_ += r.bytes;
+            if (opt_.bytes && bytes_written_ == opt_.bytes) return close_after_bytes();
             continue;
         }
         if (r.status == Io::WouldBlock) return;
         error_ = sys_message("send", "fd=" + std::to_string(fd_), r.err);
         return stop();
     }
+}
+
+void BulkSender::close_after_bytes() {
+    // The sampler's last word (bytes_acked, retransmits) needs the socket: stop() takes it, then we close.
+    stop();
+    if (opt_.linger0) {
+        // --linger0 (run-levers row 6, the data-loss case): close() becomes an abortive close. The kernel
+        // drops the whole send queue, sends RST and forgets the connection: nothing in the queue is ever
+        // sent or retransmitted, and the receiver, after the bytes that reached it, reads ECONNRESET
+        // (churn-server --discard counts it in closes.reset) instead of EOF. write() had accepted those
+        // bytes; no error ever tells this sender they were lost.
+        if (int err = set_linger0(fd_).error()) error_ = sys_message("setsockopt", "SO_LINGER {1,0}, fd=" + std::to_string(fd_), err);
+    }
+    // Just before close(), what the kernel still holds. SIOCOUTQ is write_seq - snd_una: every byte
+    // write() accepted that the peer has not acknowledged, sent or not. SIOCOUTQNSD is write_seq - snd_nxt:
+    // only the bytes never put on the wire. SIOCOUTQ ("unsent_at_close") is the count the sender can stand
+    // behind for "accepted but never delivered": an ACK is its only proof of delivery, and after an RST it
+    // keeps no copy to retransmit, so an unacknowledged segment lost on the path is lost for good. It is an
+    // upper bound: segments already in flight may still arrive. SIOCOUTQNSD ("notsent_at_close") is the
+    // lower bound, the bytes that certainly never left. On the lab's veth, which keeps order and loses
+    // nothing, the in-flight ones do arrive before the RST, and the receiver's count came out as exactly
+    // written - notsent_at_close (t_client_linger0); SIOCOUTQ over-counted by the bytes in flight.
+    int outq = 0, notsent = 0;
+    if (::ioctl(fd_, SIOCOUTQ, &outq) < 0) error_ = sys_message("ioctl", "SIOCOUTQ, fd=" + std::to_string(fd_), errno);
+    else unsent_at_close_ = outq;
+    if (::ioctl(fd_, SIOCOUTQNSD, &notsent) < 0) error_ = sys_message("ioctl", "SIOCOUTQNSD, fd=" + std::to_string(fd_), errno);
+    else notsent_at_close_ = notsent;
+    reactor_.forget(fd_);
+    // Without --linger0 a plain close(): the FIN queues behind the data and the kernel, owning the socket
+    // now, delivers every byte after we exit (receiver's count == bytes_written).
+    if (int err = close_fd(fd_).error()) error_ = sys_message("close", "fd=" + std::to_string(fd_), err);
+    fd_ = -1;
+    closed_ = true;
 }
 
 void BulkSender::take_sample() {
@@ -183,6 +222,9 @@ void BulkSender::take_sample() {
 }
 
 void BulkSender::stop() {
+    // --bytes and the clock ran out first: the run did not do what it was asked, say so (exit 1).
+    if (opt_.bytes && !closed_ && bytes_written_ < opt_.bytes && connected_ && error_.empty())
+        error_ = "--duration ended after " + std::to_string(bytes_written_) + " of --bytes " + std::to_string(opt_.bytes);
     if (sampler_) {
         if (connected_ && error_.empty()) take_sample();  // the last word on bytes acknowledged
         reactor_.cancel(sampler_);
@@ -202,6 +244,13 @@ nlohmann::json BulkSender::json() const {
     double elapsed = samples_.empty() ? 0 : samples_.back().t_s;
     uint64_t acked = samples_.empty() ? 0 : samples_.back().bytes_acked;
     j["bytes_written"] = bytes_written_;
+    j["linger0"] = opt_.linger0;
+    if (opt_.bytes) {
+        j["bytes"] = opt_.bytes;
+        j["closed"] = !closed_ ? "by --duration (RST)" : opt_.linger0 ? "after --bytes, RST (SO_LINGER {1,0})" : "after --bytes, FIN";
+        j["unsent_at_close"] = unsent_at_close_ >= 0 ? nlohmann::json(unsent_at_close_) : nlohmann::json(nullptr);
+        j["notsent_at_close"] = notsent_at_close_ >= 0 ? nlohmann::json(notsent_at_close_) : nlohmann::json(nullptr);
+    }
     j["bytes_acked"] = acked;
     j["goodput_mbps"] = elapsed > 0 ? acked * 8 / elapsed / 1e6 : 0.0;
     j["retrans"] = samples_.empty() ? 0 : samples_.back().total_retrans;
@@ -241,6 +290,12 @@ std::string BulkSender::summary() const {
              j["goodput_mbps"].get<double>(), static_cast<unsigned long long>(j["retrans"].get<uint64_t>()),
              j["mean_cwnd"].get<double>());
     std::string out = line;
+    if (closed_) {
+        snprintf(line, sizeof line, "\n  --bytes: %llu written, then %s with %lld still in the send queue (SIOCOUTQ; %lld never sent)",
+                 static_cast<unsigned long long>(bytes_written_), opt_.linger0 ? "RST" : "FIN",
+                 static_cast<long long>(unsent_at_close_), static_cast<long long>(notsent_at_close_));
+        out += line;
+    }
     if (!error_.empty()) out += "\n  error: " + error_;
     for (const std::string& l : ss_lines_) out += "\n  " + l;
     return out;

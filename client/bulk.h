@@ -59,6 +59,7 @@ private:
     void on_connected();
     void fill();
     void take_sample();
+    void close_after_bytes();  // --bytes: the last byte is written; measure the queue, close (FIN or RST)
 
     Reactor& reactor_;
     const Options& opt_;
@@ -67,7 +68,11 @@ private:
     bool connected_ = false;
     std::string error_;
     std::string buf_;            // what we write, over and over
-    uint64_t bytes_written_ = 0;
+    uint64_t bytes_written_ = 0;  // accepted by write(): in the kernel's send queue or beyond
+    // --bytes: the send queue at the moment of close() (ioctl, bulk.cc says which counts what); -1 until
+    // then. `closed_` says the run ended by --bytes, with our own close().
+    int64_t unsent_at_close_ = -1, notsent_at_close_ = -1;
+    bool closed_ = false;
     uint64_t t_connected_us_ = 0, t_end_us_ = 0;
     uint64_t prev_acked_ = 0;
     double prev_t_s_ = 0;

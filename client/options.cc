@@ -14,34 +14,29 @@ namespace churn {
 
 bool parse_sources(const std::string& text, std::vector<Endpoint>& out, std::string& error) {
     out.clear();
-    if (text.empty()) {
-        error = "needs at least one address, e.g. 198.18.0.1,198.18.0.3";
+    auto fail = [&](std::string why) {
+        out.clear();  // nothing half-filled for a caller that goes on anyway
+        error = std::move(why);
         return false;
-    }
+    };
+    if (text.empty()) return fail("needs at least one address, e.g. 198.18.0.1,198.18.0.3");
     size_t start = 0;
     for (;;) {
         size_t comma = text.find(',', start);
         std::string addr = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (addr.empty()) {
-            error = "empty address in '" + text + "'";
-            return false;
-        }
+        if (addr.empty()) return fail("empty address in '" + text + "'");
         Endpoint ep;
         auto* v4 = reinterpret_cast<sockaddr_in*>(&ep.addr);
         // inet_pton(AF_INET) takes dotted-decimal a.b.c.d only (no "1", no hex, no "1.2.3"), unlike
         // inet_aton: what the user typed is the address that will show in ss.
-        if (::inet_pton(AF_INET, addr.c_str(), &v4->sin_addr) != 1) {
-            error = "'" + addr + "' is not a numeric IPv4 address";
-            return false;
-        }
+        if (::inet_pton(AF_INET, addr.c_str(), &v4->sin_addr) != 1)
+            return fail("'" + addr + "' is not a numeric IPv4 address");
         v4->sin_family = AF_INET;
-        v4->sin_port = 0;  // the kernel picks it at connect() time (IP_BIND_ADDRESS_NO_PORT: conn.cc)
+        v4->sin_port = 0;  // the kernel picks it at connect() time (IP_BIND_ADDRESS_NO_PORT: loop/socket.cc, bind_source)
         ep.len = sizeof(sockaddr_in);
         for (const Endpoint& seen : out)
-            if (reinterpret_cast<const sockaddr_in*>(&seen.addr)->sin_addr.s_addr == v4->sin_addr.s_addr) {
-                error = "'" + addr + "' is given twice";
-                return false;
-            }
+            if (reinterpret_cast<const sockaddr_in*>(&seen.addr)->sin_addr.s_addr == v4->sin_addr.s_addr)
+                return fail("'" + addr + "' is given twice");
         out.push_back(ep);
         if (comma == std::string::npos) return true;
         start = comma + 1;

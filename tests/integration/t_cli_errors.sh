@@ -109,7 +109,7 @@ valid_args() {
   esac
 }
 numeric=(
-  "client --sample-ms --connections --duration --rate --warmup --timeout --retry-delay --requests"
+  "client --sample-ms --bytes --connections --duration --rate --warmup --timeout --retry-delay --requests"
   "server --size --backlog --max-conns --duration"
   "probe-states --top"
   "probe-watch --count --interval --duration"
