@@ -24,7 +24,7 @@ ip netns exec "$LAB_SRV" "$BIN/churn-server" --listen "$LAB_SRV_IP:$PORT" --disc
 srv=$!
 for _ in $(seq 1 100); do grep -q "listening on" "$dir/loss.server.log" 2>/dev/null && break; sleep 0.05; done
 grep -q "listening on" "$dir/loss.server.log" || die "churn-server did not start: $(head -c 300 "$dir/loss.server.log")"
-ip netns exec "$LAB_CLI" "$BIN/churn-client" --mode bulk --bytes "$bytes" --linger0 -d 20 \
+ip netns exec "$LAB_CLI" "$BIN/churn-client" --mode bulk --bytes "$bytes" --linger0 -d 3 \
   --json "$dir/loss.client.json" "http://$LAB_SRV_IP:$PORT/" > "$dir/loss.client.log" 2>&1 &
 wait $! || echo "levers-loss: note: churn-client exited with status $? (an RST may be its answer)" >&2
 [ -s "$dir/loss.client.json" ] || die "churn-client wrote no JSON: $(tail -c 300 "$dir/loss.client.log")"

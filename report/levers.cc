@@ -153,7 +153,9 @@ std::string row_verdict(const LeverRow& r) {
         if (!r.loss_not_run.empty()) v += "; the data-loss case not run: " + r.loss_not_run;
         if (r.loss)
             v += "; bulk --linger0: " + std::to_string(r.loss->lost()) + " of " + std::to_string(r.loss->bytes_written) +
-                 " bytes written never delivered (" + std::to_string(r.loss->unsent_at_close) + " unsent at close)";
+                 " bytes written never delivered (at close: " + std::to_string(r.loss->unsent_at_close) + " unacknowledged" +
+                 (r.loss->notsent_at_close >= 0 ? ", " + std::to_string(r.loss->notsent_at_close) + " never sent" : "") +
+                 "; the server counted " + std::to_string(r.loss->server_resets) + " reset)";
         return v;
     }
     if (id == "7-server-closes")
@@ -242,8 +244,8 @@ void load_lever_row(LeverRow& r, const std::string& d) {
     if (file_exists(d + "/loss.client.json")) {
         std::string lc = d + "/loss.client.json", ls = d + "/loss.server.json";
         json a = parse(read_text(lc), lc), b = parse(read_text(ls), ls);
-        r.loss = LingerLoss{lat(a, "bytes_written", lc), lat(a, "unsent_at_close", lc), lat(b, "bytes_discarded", ls),
-                            lat(b, "closes.reset", ls)};
+        r.loss = LingerLoss{lat(a, "bytes_written", lc), lat(a, "unsent_at_close", lc, -1), lat(a, "notsent_at_close", lc, -1),
+                            lat(b, "bytes_discarded", ls), lat(b, "closes.reset", ls)};
     }
 }
 
@@ -306,6 +308,7 @@ std::string levers_json(const std::vector<LeverRow>& rows) {
                       {"first_lifetime_s", opt(r.lifetime->first_lifetime_s())}, {"last_lifetime_s", opt(r.lifetime->last_lifetime_s())}};
             if (r.loss)
                 loss = {{"bytes_written", r.loss->bytes_written}, {"unsent_at_close", r.loss->unsent_at_close},
+                        {"notsent_at_close", r.loss->notsent_at_close},
                         {"bytes_delivered", r.loss->bytes_delivered}, {"bytes_lost", r.loss->lost()}, {"server_resets", r.loss->server_resets}};
             if (r.kernel_log)
                 klog = {{"readable", r.kernel_log->readable}, {"lines_before", r.kernel_log->before}, {"lines_after", r.kernel_log->after}};
@@ -354,7 +357,8 @@ std::vector<LeverRow> parse_levers_json(const std::string& text, const std::stri
             }
             if (x.contains("linger0_loss") && x["linger0_loss"].is_object()) {
                 const json& l = x["linger0_loss"];
-                r.loss = LingerLoss{lat(l, "bytes_written", w), lat(l, "unsent_at_close", w), lat(l, "bytes_delivered", w), lat(l, "server_resets", w)};
+                r.loss = LingerLoss{lat(l, "bytes_written", w), lat(l, "unsent_at_close", w), lat(l, "notsent_at_close", w, -1),
+                                    lat(l, "bytes_delivered", w), lat(l, "server_resets", w)};
             }
             if (x.contains("linger0_loss_not_run") && x["linger0_loss_not_run"].is_string())
                 r.loss_not_run = x["linger0_loss_not_run"].get<std::string>();

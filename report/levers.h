@@ -38,7 +38,8 @@ std::optional<TwLifetime> tw_lifetime(const TwSeries& s);
 // Row 6's data-loss case: bulk --bytes N --linger0 into churn-server --discard.
 struct LingerLoss {
     long bytes_written = 0;     // what write() accepted (client)
-    long unsent_at_close = 0;   // SIOCOUTQ just before close(): still in the client's kernel
+    long unsent_at_close = 0;   // SIOCOUTQ just before close(): still in the client's kernel (unacked too)
+    long notsent_at_close = -1; // SIOCOUTQNSD: never put on the wire (-1: not reported)
     long bytes_delivered = 0;   // what the server read (bytes_discarded)
     long server_resets = 0;     // the server's connections ended by the RST
     long lost() const { return bytes_written - bytes_delivered; }
