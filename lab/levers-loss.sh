@@ -5,6 +5,10 @@
 #                SO_LINGER {1, 0}: the kernel sends RST and throws away what it still holds
 #   server host: churn-server --discard                              reads and counts every byte
 #
+# A 100 Mbit/s bottleneck (tbf on the client's veth egress; this kernel has no netem): on the bare veth the
+# whole transfer fits the receiver's autotuned buffer and is acknowledged within the write()s, so nothing is
+# left to lose at close() (measured by t_client_linger0). Data dies with an RST only when the path or the
+# reader is slower than the writer, which is the usual case on a real network.
 # Writes DIR/loss.client.json (bytes_written, unsent_at_close: SIOCOUTQ just before the close) and
 # DIR/loss.server.json (bytes_discarded: what arrived; close_reset: the RST). What the client's write()
 # accepted minus what the server read is what the RST destroyed, counted on both sides.
@@ -19,6 +23,8 @@ dir=$1 bytes=$2 PORT=${PORT:-8080} BIN=${BIN:-build/bin}
 mkdir -p "$dir" || die "cannot create $dir"
 
 lab_up || die "lab setup failed"
+tc -n "$LAB_CLI" qdisc add dev "cl${RUNID}c" root tbf rate 100mbit burst 32kb latency 100ms ||
+  die "tc qdisc add tbf on the client's veth failed"
 ip netns exec "$LAB_SRV" "$BIN/churn-server" --listen "$LAB_SRV_IP:$PORT" --discard --duration 60 \
   --json "$dir/loss.server.json" > "$dir/loss.server.log" 2>&1 &
 srv=$!

@@ -8,7 +8,8 @@
 #   3a tw_reuse at 500/s (below 1000 ports ÷ 1 s): no EADDRNOTAVAIL, and ports were taken over (TWRecycled)
 #   3b tw_reuse at 500/s above 1000 ÷ 4 s: EADDRNOTAVAIL
 #   4 tcp_fin_timeout=10: the batch's TIME-WAIT lived about 60 s (soft: 55 to 66 s, host noise delays samples)
-#   6 --linger0: no TIME-WAIT on the client host, RSTs sent by it and counted as resets by the server
+#   6 --linger0: no TIME-WAIT on the client host, RSTs sent by it and counted as resets by the server;
+#     the bulk --bytes 4 MiB --linger0 case wrote all 4 MiB and the server got less
 #   8 two source addresses: more connections than one range allows, first EADDRNOTAVAIL later than baseline
 #   9 the pool (and 10, with its profile, when it ran): no EADDRNOTAVAIL
 # A row its tools are missing for (another branch) is "not run: needs X" in the report and skipped here,
@@ -84,6 +85,13 @@ if ran 6-linger0; then
   assert_gt "6-linger0: RSTs sent by the client (TcpOutRsts)" "$(row 6-linger0 TcpOutRsts_client)" 0
   assert_gt "6-linger0: resets counted by the server (TcpEstabResets)" "$(row 6-linger0 TcpEstabResets_server)" 0
   assert_eq "6-linger0: EADDRNOTAVAIL" "$(row 6-linger0 eaddrnotavail)" 0
+  # The data-loss case (bulk --bytes 4 MiB --linger0 over a 100 Mbit/s bottleneck): the RST destroys data.
+  if [ -n "$(row 6-linger0 linger0_loss.bytes_written)" ]; then
+    assert_eq "6-linger0 bulk: bytes_written" "$(row 6-linger0 linger0_loss.bytes_written)" 4194304
+    assert_gt "6-linger0 bulk: bytes lost (written - delivered)" "$(row 6-linger0 linger0_loss.bytes_lost)" 0
+  else
+    note "row 6's data-loss case did not run: $(row 6-linger0 linger0_loss_not_run)"
+  fi
 fi
 if ran 8-two-sources; then
   assert_eq "8-two-sources: source addresses" "$(row 8-two-sources sources)" 2
