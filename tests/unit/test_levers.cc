@@ -84,7 +84,7 @@ TEST_CASE("levers: the naive model and tcp_tw_reuse's line", "[levers]") {
 
 TEST_CASE("levers: verdicts follow the numbers", "[levers]") {
     LeverRow r;
-    r.id = "3a-tw-reuse-under", r.scenario = "churn", r.status = "ran", r.offered_rps = 500, r.duration_s = 7, r.ports = 1000;
+    r.id = "3a-tw-reuse-under", r.scenario = "churn", r.status = "ran", r.offered_rps = 500, r.achieved_rps = 500, r.duration_s = 7, r.ports = 1000;
     r.tw_reuse = 1, r.reuse_delay_ms = 1000, r.tw_recycled = 2500;
     CHECK(row_verdict(r) == "500/s offered is below ports ÷ delay = 1000/s; holds: no EADDRNOTAVAIL in 7.00 s; 2500 ports taken over (TcpExtTWRecycled)");
     r.eaddrnotavail = 12, r.first_eaddrnotavail_s = 3.5;
@@ -100,6 +100,14 @@ TEST_CASE("levers: verdicts follow the numbers", "[levers]") {
     CHECK(row_verdict(f).find("SHORTER than 60 s") != std::string::npos);
     f.lifetime.reset();
     CHECK(row_verdict(f).find("not measured") != std::string::npos);
+
+    LeverRow b;  // no EADDRNOTAVAIL, but most of the load unanswered: not "holds"
+    b.id = "1-baseline", b.scenario = "churn", b.status = "ran", b.offered_rps = 3000, b.achieved_rps = 875, b.duration_s = 30;
+    b.ports = 28232, b.connect_p99_ms = 41.5;
+    CHECK(row_verdict(b) == "falls behind: 875 of 3000 requests/s answered, connect p99 41.5 ms; no EADDRNOTAVAIL in 30.0 s "
+                            "(the naive model said 9.41 s)");
+    b.achieved_rps = 2990;
+    CHECK(row_verdict(b).rfind("holds: no EADDRNOTAVAIL", 0) == 0);
 
     LeverRow n;
     n.id = "6-linger0", n.status = "not run: needs churn-client --linger0";
