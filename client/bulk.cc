@@ -285,8 +285,10 @@ nlohmann::json BulkSender::json() const {
 std::string BulkSender::summary() const {
     nlohmann::json j = json();
     char line[256];
-    snprintf(line, sizeof line, "churn-client: bulk %s to %s for %.1f s: goodput %.2f Mbit/s, %llu retransmits, mean cwnd %.1f",
-             j["cc"].get<std::string>().c_str(), j["target"].get<std::string>().c_str(), opt_.duration_s,
+    // --bytes may end the run long before --duration: then say how long it really took.
+    double secs = closed_ && !samples_.empty() ? samples_.back().t_s : opt_.duration_s;
+    snprintf(line, sizeof line, "churn-client: bulk %s to %s for %.2f s: goodput %.2f Mbit/s, %llu retransmits, mean cwnd %.1f",
+             j["cc"].get<std::string>().c_str(), j["target"].get<std::string>().c_str(), secs,
              j["goodput_mbps"].get<double>(), static_cast<unsigned long long>(j["retrans"].get<uint64_t>()),
              j["mean_cwnd"].get<double>());
     std::string out = line;

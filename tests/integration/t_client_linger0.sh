@@ -31,6 +31,16 @@ assert_eq "server accepted vs client handshakes" "$(json_get "$s" accepted)" "$h
 assert_eq "server closes.reset (its read() got ECONNRESET) vs handshakes" "$(json_get "$s" closes.reset)" "$hs"
 assert_eq "server closes.client (a FIN: none expected)" "$(json_get "$s" closes.client)" 0
 
+# ---- pool: the same flag on the pool's closes (at the end of the run, 8 keep-alive connections) ----
+start_server
+run_client --mode pool -c 8 -d 0.5 --linger0
+tw_cli=$(tw_count "$LAB_CLI")
+stop_server
+assert_eq "pool: client JSON linger0" "$(json_get "$j" linger0)" true
+assert_eq "pool: handshakes" "$(json_get "$j" handshakes)" 8
+assert_eq "pool: client-host TIME-WAIT (ss)" "$tw_cli" 0
+assert_eq "pool: server closes.reset" "$(json_get "$s" closes.reset)" 8
+
 # ---- the data-loss case: bulk --bytes N, then close ----------------------------------------------------
 # 4 MiB to churn-server --discard, which counts every byte it reads (bytes_discarded). Just before its
 # close() the client records what the kernel still held: unsent_at_close (SIOCOUTQ: not acknowledged) and

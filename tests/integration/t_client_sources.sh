@@ -4,7 +4,8 @@
 # client gets exactly 500 connections, then EADDRNOTAVAIL; with two addresses on the same host, each bound
 # with IP_BIND_ADDRESS_NO_PORT, it gets exactly 1000: the ports are counted per 4-tuple, and the second
 # address brings 500 tuples of its own towards the same server address and port. `ss` on the client
-# host agrees, address by address: 500 TIME-WAIT from each.
+# host agrees, address by address: 500 TIME-WAIT from each. And one address towards two server ports gets
+# 500 to each, which only holds because bind() took no port (IP_BIND_ADDRESS_NO_PORT).
 source "$(dirname "$0")/lib.sh"
 export PORT_RANGE="40000 40499"   # applied inside the lab namespaces only (lab/netns.sh)
 lab_start
@@ -56,6 +57,29 @@ assert_eq "two sources: client-host TIME-WAIT from $A (ss)" "$tw_a" $ports
 assert_eq "two sources: client-host TIME-WAIT from $B (ss)" "$tw_b" $ports
 assert_eq "two sources: client-host TIME-WAIT in all (ss)" "$tw_all" $((2 * ports))
 assert_eq "two sources: server accepted" "$(json_get "$LAB_TMP/server.json" accepted)" $((2 * ports))
+
+# ---- one source, two destinations: what IP_BIND_ADDRESS_NO_PORT is for ----
+# The limit is per 4-tuple, so one source address has the whole range again towards each server port.
+# Two clients at once from $A, one to :$PORT and one to :$PORT2, get 500 each. A bind() that took the port
+# itself (no IP_BIND_ADDRESS_NO_PORT) would reserve it from $A for every destination: 500 between them.
+lab_restart
+PORT2=$((PORT + 1))
+start_server
+ip netns exec "$LAB_SRV" "$SERVER" --listen "$LAB_SRV_IP:$PORT2" --json "$LAB_TMP/server2.json" \
+  > "$LAB_TMP/server2.log" 2>&1 &
+SRV2_PID=$!
+wait_listening "$LAB_TMP/server2.log" "$SRV2_PID" "churn-server :$PORT2"
+ip netns exec "$LAB_CLI" "$CLIENT" -q --json "$LAB_TMP/client2.json" --mode churn -R $rate -d $dur -c 32 \
+  --source "$A" "http://$LAB_SRV_IP:$PORT2/" > "$LAB_TMP/client2.log" 2>&1 &
+CLI2_PID=$!
+run_client --mode churn -R $rate -d $dur -c 32 --source "$A"
+wait "$CLI2_PID" || fail "the second churn-client exited $?: $(tail -c 300 "$LAB_TMP/client2.log")"
+tw_a=$(tw_from "$LAB_CLI" "$A")
+kill -TERM "$SRV2_PID"; wait "$SRV2_PID"
+stop_server
+assert_eq "two destinations: handshakes to :$PORT" "$(json_get "$LAB_TMP/client.json" handshakes)" $ports
+assert_eq "two destinations: handshakes to :$PORT2" "$(json_get "$LAB_TMP/client2.json" handshakes)" $ports
+assert_eq "two destinations: client-host TIME-WAIT from $A (ss)" "$tw_a" $((2 * ports))
 
 # ---- an address this host does not have: refused at startup, not counted as churn errors ----
 out=$(ip netns exec "$LAB_CLI" "$CLIENT" -q --mode churn -d 0.1 --source "$A,198.18.0.9" "http://$LAB_SRV_IP:$PORT/" 2>&1)
