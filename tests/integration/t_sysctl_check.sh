@@ -52,6 +52,9 @@ expect_rc "$([ "$warnings" -gt 0 ] && echo 1 || echo 0)" "check --strict ($warni
 expect_rc 0 "show" "$SYSCTL" show
 expect_rc 0 "show --json" "$SYSCTL" show --json
 expect_rc 0 "lint of both profiles" "$SYSCTL" lint "$legacy" "$pooled"
+for sub in "" check show lint apply; do expect_rc 0 "churn-sysctl $sub --help" "$SYSCTL" $sub --help; done
+expect_rc 2 "an unknown option" "$SYSCTL" check --bogus
+expect_rc 2 "lint without a file" "$SYSCTL" lint
 same_host "check, show and lint"
 
 # ---- 2. apply in one lab namespace ----
