@@ -9,20 +9,21 @@
 #   evidence/bench/        results/bench*-<ts>      make bench: the three tables
 #   evidence/cc/           results/cc-<ts>          make run-cc
 #   evidence/link/         results/link-check-<ts>  make link-check: check.txt (its table)
+#   evidence/levers/       results/latest-levers    make run-levers: levers.json, levers.md, levers.svg, meta.json
 #                          results/link-timing-<ts> make link-timing: timing.md
 #   evidence/incident/     results/latest-incident  make run-incident: summary.md, checklist.txt, the two
 #                                                   triage transcripts, incident.json, meta.json, sysctl.json
 #   evidence/leak/         results/latest-leak      make run-leak: the triage transcripts (churn-probe, ss)
 # A kind with no run yet is left as it is (said so); a compare run missing a file is an error.
-# `lab/evidence.sh KIND...` copies only those kinds (compare compare-rtt bench cc link incident leak), so a
+# `lab/evidence.sh KIND...` copies only those kinds (compare compare-rtt bench cc link incident leak levers), so a
 # run of one kind can be committed without touching the others' evidence; no argument: all of them.
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-build/bin}
-kinds=" ${*:-compare compare-rtt bench cc link incident leak} "
+kinds=" ${*:-compare compare-rtt bench cc link incident leak levers} "
 for k in $kinds; do
-  case $k in compare|compare-rtt|bench|cc|link|incident|leak) ;;
-    *) echo "evidence: unknown kind '$k' (want compare compare-rtt bench cc link incident leak)" >&2; exit 2 ;; esac
+  case $k in compare|compare-rtt|bench|cc|link|incident|leak|levers) ;;
+    *) echo "evidence: unknown kind '$k' (want compare compare-rtt bench cc link incident leak levers)" >&2; exit 2 ;; esac
 done
 want() { [[ $kinds == *" $1 "* ]]; }
 
@@ -118,4 +119,20 @@ if want incident; then
     incident.json meta.json sysctl.json runs.tsv $inc_runs
 fi
 want leak && copy_small leak results/latest-leak triage.churn-probe.txt triage.ss.txt meta.json
+# make run-levers: the report's files only (each row's raw files stay in results/; levers.json holds every
+# number the blocks render, and the verdicts are recomputed from them). The plot is the one file over
+# 64 KiB that is kept: it is what EXPERIMENTS.md §6 links to.
+if want levers; then
+  l=results/latest-levers
+  if [ -e "$l/levers.json" ]; then
+    for f in levers.json levers.md levers.svg meta.json; do
+      [ -e "$l/$f" ] || { echo "evidence: $l/$f missing (run make run-levers)" >&2; exit 2; }
+    done
+    rm -rf evidence/levers && mkdir -p evidence/levers
+    cp "$l"/levers.json "$l"/levers.md "$l"/levers.svg "$l"/meta.json evidence/levers/ || exit 2
+    echo "evidence: levers from $(readlink -f "$l")"
+  else
+    echo "evidence: no results/latest-levers (run make run-levers), left as it is"
+  fi
+fi
 exit 0

@@ -9,6 +9,11 @@
 # RTT=2ms (default 0: the bare veth) puts an emulated path between the hosts (lab/link.sh: tc netem where
 # the kernel has it, churn-link over TUN where it does not), half the RTT each way.
 # PCAP_SECONDS (default 5): a capture window on the client host's interface from the start of the load.
+# CLIENT_ARGS="--linger0": extra churn-client arguments, word-split (make run-levers row 6).
+# SOURCES=2: a second address, 198.18.0.3, on the client host's veth, and churn-client --source
+#   198.18.0.1,198.18.0.3: each connect() is bound to one of them in turn (run-levers row 8).
+# TW_EXPIRE_WAIT=75: after the load, keep watching until the client host's TIME-WAIT is back to 0, at most
+#   this many seconds (run-levers row 4: the batch's lifetime, read from SCENARIO.tw.csv). Default 0: off.
 # Sysctl overrides (PORT_RANGE, TW_REUSE, ...) are described in lab/netns.sh.
 #
 # Writes into RESULT_DIR (default results/<UTC timestamp>/, and results/latest points to it):
@@ -48,12 +53,17 @@ esac
 
 RATE=${RATE:-3000} DURATION=${DURATION:-20} CONNS=${CONNS:-32} SIZE=${SIZE:-64} WARMUP=${WARMUP:-0}
 CLOSE=${CLOSE:-client} PORT=${PORT:-8080} RTT=${RTT:-0} PCAP_SECONDS=${PCAP_SECONDS:-5}
+CLIENT_ARGS=${CLIENT_ARGS:-} SOURCES=${SOURCES:-1} TW_EXPIRE_WAIT=${TW_EXPIRE_WAIT:-0}
 BIN=${BIN:-build/bin}
 SERVER=$BIN/churn-server CLIENT=$BIN/churn-client PROBE=$BIN/churn-probe REPORT=$BIN/churn-report PCAP=$BIN/churn-pcap
 for b in "$SERVER" "$CLIENT" "$PROBE" "$REPORT" "$PCAP"; do
   [ -x "$b" ] || die "$b not found or not executable (run: make $b)"
 done
 case $CLOSE in client|server) ;; *) die "CLOSE must be client or server, not '$CLOSE'" ;; esac
+case $SOURCES in 1|2) ;; *) die "SOURCES must be 1 or 2, not '$SOURCES'" ;; esac
+[[ $TW_EXPIRE_WAIT =~ ^[0-9]+$ ]] || die "TW_EXPIRE_WAIT must be a whole number of seconds, not '$TW_EXPIRE_WAIT'"
+# Word-split on purpose: CLIENT_ARGS="--linger0 --foo 1" is several arguments.
+read -r -a client_extra <<< "$CLIENT_ARGS"
 
 if [ -n "${2:-}" ]; then
   dir=$2
@@ -68,6 +78,14 @@ fi
 
 lab_up || die "lab setup failed"
 lab_record_sysctls "$dir/sysctl.json"
+
+# A second source address on the same veth and subnet: the server answers it through the same ARP'd
+# link. The limit on ephemeral ports is per 4-tuple, so a second source address is a second port range
+# toward the same server address and port.
+if [ "$SOURCES" = 2 ]; then
+  ip -n "$LAB_CLI" addr add 198.18.0.3/$LAB_PREFIX dev "cl${RUNID}c" || die "ip addr add 198.18.0.3 failed"
+  client_extra+=(--source "$LAB_CLI_IP,198.18.0.3")
+fi
 
 # ---- the path: the bare veth, or an emulated RTT ----
 iface=cl${RUNID}c
@@ -88,7 +106,7 @@ fi
 # and then $! (and our SIGTERM) would be that subshell's, not the server's.
 srv_log=$dir/$scenario.server.log
 ip netns exec "$LAB_SRV" "$SERVER" --listen "$LAB_SRV_IP:$PORT" --size "$SIZE" --close "$CLOSE" \
-  --duration $((DURATION + WARMUP + 60)) --json "$dir/$scenario.server.json" > "$srv_log" 2>&1 &
+  --duration $((DURATION + WARMUP + 60 + TW_EXPIRE_WAIT)) --json "$dir/$scenario.server.json" > "$srv_log" 2>&1 &
 srv_pid=$!
 # Wait for its own "listening on" line rather than probing the port: a probe would be one more
 # connection, and one more TIME-WAIT, in the numbers we are about to measure.
@@ -109,7 +127,7 @@ if [ $ready = 0 ]; then
 fi
 
 # ---- both hosts: churn-probe watch (host side; it enters the namespaces itself) ----
-BIN=$BIN lab/tw-sample.sh "$dir/$scenario" "$LAB_CLI" "$LAB_SRV" $((DURATION + WARMUP + 30)) 2> "$dir/$scenario.probe.err" &
+BIN=$BIN lab/tw-sample.sh "$dir/$scenario" "$LAB_CLI" "$LAB_SRV" $((DURATION + WARMUP + 30 + TW_EXPIRE_WAIT)) 2> "$dir/$scenario.probe.err" &
 sampler=$!
 lab_track $sampler
 # Start the load only once the watcher has its first sample of both hosts: a pool opens its connections
@@ -142,10 +160,14 @@ if [ $scenario = churn ]; then start_capture excerpt --count 60 --seconds 10; ex
 
 # ---- client host: the load ----
 url=http://$LAB_SRV_IP:$PORT/
-echo "scenario $scenario: churn-client --mode $mode -R $RATE -d $DURATION -c $CONNS --warmup $WARMUP $url" \
+echo "scenario $scenario: churn-client --mode $mode -R $RATE -d $DURATION -c $CONNS --warmup $WARMUP ${client_extra[*]} $url" \
      "(size $SIZE, close $CLOSE, lab $RUNID)" >&2
+# Where the load starts on the watcher's clock (its newest sample's t), so a report can put the client's
+# per-second timeline and the TIME-WAIT samples on one time axis (within one 100 ms sample).
+t0=$(tail -n 1 "$dir/$scenario.probe.jsonl" | grep -o '"t": *[0-9.e+-]*' | grep -o '[0-9.e+-]*$')
+printf '{"probe_t_at_load_start": %s}\n' "${t0:-null}" > "$dir/$scenario.load.json"
 ip netns exec "$LAB_CLI" "$CLIENT" --mode "$mode" -R "$RATE" -d "$DURATION" -c "$CONNS" --warmup "$WARMUP" \
-  --json "$dir/$scenario.json" "$url" > "$dir/$scenario.client.log" 2> "$dir/$scenario.client.err" &
+  "${client_extra[@]}" --json "$dir/$scenario.json" "$url" > "$dir/$scenario.client.log" 2> "$dir/$scenario.client.err" &
 cli_pid=$!
 if [ $scenario = pooled ]; then
   sleep 1
@@ -163,6 +185,19 @@ mv "$dir/$scenario.wire.pcap" "$dir/$scenario.pcap"
 
 # One more second of samples: the tail shows TIME-WAIT still standing after the load stopped.
 sleep 1
+
+# TW_EXPIRE_WAIT: watch the batch of TIME-WAIT expire. The watcher keeps sampling every 100 ms into
+# probe.jsonl (that series is the measurement); this loop only decides when to stop, from the watcher's
+# own newest client sample, so it adds no socket dump of its own. Bounded by TW_EXPIRE_WAIT seconds.
+if [ "$TW_EXPIRE_WAIT" -gt 0 ]; then
+  echo "scenario $scenario: watching the client host's TIME-WAIT expire (at most $TW_EXPIRE_WAIT s)" >&2
+  end=$((SECONDS + TW_EXPIRE_WAIT))
+  while [ $SECONDS -lt $end ]; do
+    tw=$(grep '"host": *"client"' "$dir/$scenario.probe.jsonl" | tail -n 1 | grep -o '"TIME-WAIT": *[0-9]*' | grep -o '[0-9]*$')
+    [ "${tw:-0}" = 0 ] && break
+    sleep 0.5
+  done
+fi
 
 # ---- cross-check: churn-probe vs ss and nstat, same namespace, same moment ----
 # probe_tw NS / probe_counter NS NAME: churn-probe's view; ss_tw / nstat_counter: the reference tools'.

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "report/cc.h"
+#include "report/levers.h"
 #include "report/reading.h"
 #include "report/results.h"
 #include "report/table.h"
@@ -31,6 +32,20 @@ std::string Evidence::block(const std::string& name) const {
     // expectations against the measurements, "cc.ss" the ss-style lines. All rendered from cc.json.
     size_t dot = name.find('.');
     std::string base = name.substr(0, dot);
+    // A make run-levers directory (levers.json): "levers" is the table, the per-row verdicts and the meta
+    // line; "levers.rung.3a" one line quoting row 3a (RUNBOOK.md's fix ladder). Verdicts are recomputed.
+    if (file_exists(dir_ + "/" + base + "/levers.json")) {
+        std::string path = dir_ + "/" + base + "/levers.json";
+        std::vector<LeverRow> rows = parse_levers_json(read_text(path), path);
+        if (dot == std::string::npos) {
+            std::string meta = dir_ + "/" + base + "/meta.json", out = render_levers_table(rows) + "\n";
+            for (const LeverRow& r : rows) out += "- " + r.id + ": " + r.verdict + ".\n";
+            return out + (file_exists(meta) ? "\n" + meta_line(read_text(meta), meta) + "\n" : "");
+        }
+        std::string view = name.substr(dot + 1);
+        if (view.rfind("rung.", 0) == 0) return render_lever_quote(rows, view.substr(5));
+        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want rung.ROW, e.g. rung.3a)");
+    }
     if (file_exists(dir_ + "/" + base + "/cc.json")) {
         std::string path = dir_ + "/" + base + "/cc.json";
         CcReport rep = parse_cc_json(read_text(path), path);

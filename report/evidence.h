@@ -7,7 +7,8 @@
 // the table is rendered again from them: table.md is derived, so a number typed into it by hand shows up
 // as a difference (stale_tables), and `experiments` rewrites it.
 // A directory holding cc.json (make run-cc) renders from it instead: blocks NAME (the table and the
-// meta line), NAME.checks and NAME.ss (report/cc.h).
+// meta line), NAME.checks and NAME.ss (report/cc.h). One holding levers.json (make run-levers): NAME (table,
+// verdicts, meta line) and NAME.rung.ROW (one line quoting a row, for RUNBOOK.md; report/levers.h).
 #pragma once
 
 #include <string>

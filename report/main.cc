@@ -7,6 +7,7 @@
 //   churn-report bench DIR                              DIR/bench.{json,md} from lab/bench.sh's runs
 //   churn-report probe DIR SCENARIO                     DIR/SCENARIO.{tw.csv,probe.json} from churn-probe watch
 //   churn-report cc DIR                                 DIR/cc.{json,md,gp} from lab/cc.sh's runs (make run-cc)
+//   churn-report levers DIR                             DIR/levers.{json,md,gp} from lab/levers.sh (make run-levers)
 //
 // Exit status: 0 ok, 1 --check found a difference, 2 a missing or malformed input (one line on stderr).
 #include <iostream>
@@ -18,6 +19,7 @@
 #include "report/bench.h"
 #include "report/cc.h"
 #include "report/evidence.h"
+#include "report/levers.h"
 #include "report/probe_run.h"
 #include "report/results.h"
 #include "report/splice.h"
@@ -101,6 +103,17 @@ int cmd_cc(const std::string& dir) {
     return 0;
 }
 
+// Like cc: gnuplot runs levers.gp in DIR (lab/levers.sh), this program only reads and writes files.
+int cmd_levers(const std::string& dir) {
+    std::vector<LeverRow> rows = load_levers_dir(dir);
+    std::string md = render_levers_md(rows);
+    write_text(dir + "/levers.json", levers_json(rows));
+    write_text(dir + "/levers.md", md);
+    write_text(dir + "/levers.gp", levers_gnuplot(rows));
+    std::cout << md;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,6 +148,11 @@ int main(int argc, char** argv) {
                                         "DIR/cc.gp (gnuplot: cwnd.svg, throughput.svg)");
     cc->add_option("DIR", cc_dir, "results directory (with runs.tsv)")->required();
 
+    std::string levers_dir;
+    auto* levers = app.add_subcommand("levers", "the rows of lab/levers.sh (DIR/rows.tsv, DIR/ROW/): DIR/levers.json, "
+                                                "DIR/levers.md, DIR/levers.gp (gnuplot: levers.svg)");
+    levers->add_option("DIR", levers_dir, "results directory (with rows.tsv)")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -150,6 +168,7 @@ int main(int argc, char** argv) {
         if (*bench) return cmd_bench(bench_dir);
         if (*probe) return cmd_probe(probe_dir, probe_scenario);
         if (*cc) return cmd_cc(cc_dir);
+        if (*levers) return cmd_levers(levers_dir);
     } catch (const ReportError& e) {
         std::cerr << "churn-report: " << e.what() << "\n";
         return 2;

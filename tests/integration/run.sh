@@ -14,8 +14,9 @@
 # are recorded before the first test and compared after the last (host_state.sh); any difference is one
 # more failure, "FAIL host unchanged", with the diff.
 #
-# Each test has a time limit (TEST_TIMEOUT, default 90 s): a hung test gets SIGTERM, 10 s later SIGKILL,
-# and fails. Ctrl-C (or SIGTERM to us) is passed on to the running test once, we wait for its teardown,
+# Each test has a time limit (TEST_TIMEOUT, default 90 s; a test that needs longer says so in a header
+# line `# test-timeout: SECONDS`): a hung test gets SIGTERM, 10 s later SIGKILL, and fails.
+# Ctrl-C (or SIGTERM to us) is passed on to the running test once, we wait for its teardown,
 # and the remaining tests are not run.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -84,13 +85,16 @@ for t in "${tests[@]}"; do
   runid=$suite$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
   result=$work/$name.result log=$work/$name.log timed_out=$work/$name.timeout
   : > "$result"
+  # The larger of TEST_TIMEOUT and the test's own `# test-timeout:` line.
+  limit=$(sed -n 's/^# test-timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -n 1)
+  [ -n "$limit" ] && [ "$limit" -gt "$TEST_TIMEOUT" ] || limit=$TEST_TIMEOUT
   t0=$(date +%s.%N)
   # setsid does not fork here (we are not a group leader), so $! is the test, and its group id.
   RUNID=$runid TEST_RESULT=$result setsid env --default-signal=INT,QUIT bash "$t" < /dev/null > "$log" 2>&1 &
   test_pid=$!
   # The watchdog, in its own group too, so that killing the group also ends its sleep.
   setsid bash -c 'sleep "$1"; touch "$2"; kill -TERM -- -"$3"; sleep 10; kill -KILL -- -"$3"' watchdog \
-    "$TEST_TIMEOUT" "$timed_out" "$test_pid" > /dev/null 2>&1 &
+    "$limit" "$timed_out" "$test_pid" > /dev/null 2>&1 &
   watchdog=$!
   # `wait` returns early when a trapped signal arrives; the test is still tearing down then: wait again.
   while :; do
@@ -118,7 +122,7 @@ for t in "${tests[@]}"; do
   fi
 
   if [ -e "$timed_out" ]; then
-    rc=1 reason="timed out after ${TEST_TIMEOUT}s${reason:+; $reason}"
+    rc=1 reason="timed out after ${limit}s${reason:+; $reason}"
   elif [ -n "$interrupted" ]; then
     rc=1 reason="interrupted (SIG$interrupted)${reason:+; $reason}"
   fi
