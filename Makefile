@@ -52,7 +52,7 @@ help:
 	@echo "make run-leak      a CLOSE-WAIT leak (churn-server --leak-close-wait) found by churn-probe triage"
 	@echo "make run-incident  a stock client's churn incident (Python http.client, urllib, curl), triaged twice, fixed, checked"
 	@echo "make compare-rtt   churn vs pooled over an emulated 2 ms path: latency p50 / RTT"
-	@echo "make run-levers    the same churn load, one kernel lever per row (EXPERIMENTS.md §6), about 6 min"
+	@echo "make run-levers    the same churn load, one kernel lever per row (EXPERIMENTS.md §6), about 9 min"
 	@echo "make run-cc        CUBIC vs BBR over 100 Mbit/s, 50 ms RTT, 1 % loss (churn-link): table and plots"
 	@echo "make link-check    the emulated link measured against its configuration"
 	@echo "make fuzz          libFuzzer on every parser of outside input, FUZZ_SECONDS=60 each (fuzz-NAME: one)"
@@ -154,10 +154,10 @@ sysctl-check: build
 run-incident: build deps-lab deps-incident
 	lab/incident.sh
 
-# The same churn load (LEVERS_RATE=3000/s for LEVERS_DURATION=30 s), one kernel lever per row in a fresh
+# The same churn load (LEVERS_RATE=3000/s for LEVERS_DURATION=40 s, as make compare), one kernel lever per row in a fresh
 # lab each: baseline, wider port range, tcp_tw_reuse below and above its line, tcp_fin_timeout,
 # tcp_max_tw_buckets, SO_LINGER {1,0}, server closes, two source addresses, the pool, the pool plus its
-# profile (lab/levers.sh) -> results/levers-<ts>/ (results/latest-levers). About 6 min.
+# profile (lab/levers.sh) -> results/levers-<ts>/ (results/latest-levers). About 9 min.
 .PHONY: run-levers
 run-levers: build deps-lab deps-pcap
 	lab/levers.sh

@@ -15,7 +15,9 @@
 # (read-only). Row 6 adds the data-loss case: lab/levers-loss.sh (bulk --bytes with --linger0).
 # A row whose tool is not built yet is written as "not run: needs X", never faked.
 #
-# Knobs: LEVERS_RATE=3000 LEVERS_DURATION=30 (every row), LEVERS_PORT_RANGE (default: the kernel's),
+# Knobs: LEVERS_RATE=3000 LEVERS_DURATION=40 (every row: make compare's load, so that row 1 is its churn
+# run; at 30 s the baseline's first EADDRNOTAVAIL fell just outside the run, because the port-search knee
+# slows the client to about a third of the offered rate long before the ports run out), LEVERS_PORT_RANGE (default: the kernel's),
 # LEVERS_WIDE_RANGE="1024 65535" (row 2), LEVERS_REUSE_DELAY=20000 (ms, row 3b; must put
 # ports/delay below the rate), LEVERS_TW_BUCKETS=1000 (row 5), LEVERS_TW_WAIT=75 (row 4),
 # LEVERS_LOSS_BYTES=4194304 (row 6), LEVERS_CONNS=32 (rows 9, 10), LEVERS_ROWS="1-baseline ..." (a subset),
@@ -28,7 +30,7 @@ cd "$root" || exit 1
 source lab/meta.sh
 die() { echo "levers: $*" >&2; exit 1; }
 
-LEVERS_RATE=${LEVERS_RATE:-3000} LEVERS_DURATION=${LEVERS_DURATION:-30}
+LEVERS_RATE=${LEVERS_RATE:-3000} LEVERS_DURATION=${LEVERS_DURATION:-40}
 LEVERS_PORT_RANGE=${LEVERS_PORT_RANGE:-} LEVERS_WIDE_RANGE=${LEVERS_WIDE_RANGE:-1024 65535}
 LEVERS_REUSE_DELAY=${LEVERS_REUSE_DELAY:-20000} LEVERS_TW_BUCKETS=${LEVERS_TW_BUCKETS:-1000}
 LEVERS_TW_WAIT=${LEVERS_TW_WAIT:-75} LEVERS_PARALLEL=${LEVERS_PARALLEL:-1} LEVERS_LOSS_BYTES=${LEVERS_LOSS_BYTES:-4194304} LEVERS_CONNS=${LEVERS_CONNS:-32}
