@@ -32,6 +32,17 @@ IoResult read_some(int fd, void* buf, size_t n) {
     }
 }
 
+int read_to_end(int fd, std::string& out, size_t cap) {
+    char buf[4096];
+    for (;;) {
+        IoResult r = read_some(fd, buf, sizeof buf);
+        if (r.status == Io::Eof) return 0;
+        if (r.status != Io::Ok) return r.err;  // a blocking fd never says WouldBlock; an error is final
+        out.append(buf, r.bytes);
+        if (out.size() > cap) return EFBIG;
+    }
+}
+
 IoResult write_some(int fd, const void* buf, size_t n) {
     for (;;) {
         // send() with MSG_NOSIGNAL, not write(): a peer that reset the connection must give us EPIPE,

@@ -35,6 +35,11 @@ IoResult classify_write(long rc, int saved_errno);
 IoResult read_some(int fd, void* buf, size_t n);
 IoResult write_some(int fd, const void* buf, size_t n);
 
+// A small file (a /proc or /proc/sys entry, a config file) read to its end into `out`, on a blocking fd.
+// Returns 0, the errno of the read() that failed (EISDIR for a directory), or EFBIG once more than `cap`
+// bytes came: a file that keeps growing (or is not what the caller thinks) must not grow us forever.
+int read_to_end(int fd, std::string& out, size_t cap);
+
 // "EADDRNOTAVAIL" for 99, "ERRNO_1234" for a number libc does not know. Used as JSON keys.
 std::string errno_name(int err);
 

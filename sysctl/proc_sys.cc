@@ -48,19 +48,11 @@ std::optional<std::string> read_value(std::string_view key) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return std::nullopt;
     std::string text;
-    char buf[4096];
-    for (;;) {
-        IoResult r = read_some(fd, buf, sizeof buf);
-        if (r.status == Io::Ok) {
-            text.append(buf, r.bytes);
-            if (text.size() > (1 << 20)) break;  // no sysctl is this long; stop rather than grow forever
-            continue;
-        }
-        if (r.status == Io::Eof) break;
-        ::close(fd);  // EIO/EPERM on read: e.g. net.ipv6.conf.*.stable_secret before it is set
-        return std::nullopt;
-    }
+    // No sysctl is 1 MiB long; past that, stop rather than grow forever. A failed read is EIO or EPERM,
+    // e.g. net.ipv6.conf.*.stable_secret before it is set: no value, like a missing file.
+    int err = read_to_end(fd, text, 1 << 20);
     ::close(fd);
+    if (err && err != EFBIG) return std::nullopt;
     return squeeze(text);
 }
 

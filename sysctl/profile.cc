@@ -167,22 +167,10 @@ Profile load_profile(const std::string& path) {
         throw SysctlError("profile " + sys_message("open", path, err));
     }
     std::string text;
-    char buf[4096];
-    for (;;) {
-        IoResult r = read_some(fd, buf, sizeof buf);
-        if (r.status == Io::Ok) {
-            text.append(buf, r.bytes);
-            if (text.size() > (1 << 20)) {
-                ::close(fd);
-                throw SysctlError("profile " + path + ": larger than 1 MiB, not a sysctl profile");
-            }
-            continue;
-        }
-        if (r.status == Io::Eof) break;
-        ::close(fd);
-        throw SysctlError("profile " + sys_message("read", path, r.err));  // EISDIR for a directory
-    }
+    int err = read_to_end(fd, text, 1 << 20);
     ::close(fd);
+    if (err == EFBIG) throw SysctlError("profile " + path + ": larger than 1 MiB, not a sysctl profile");
+    if (err) throw SysctlError("profile " + sys_message("read", path, err));  // EISDIR for a directory
     return parse_profile(text, path);
 }
 
