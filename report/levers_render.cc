@@ -72,33 +72,154 @@ std::string render_lever_quote(const std::vector<LeverRow>& rows, const std::str
     throw ReportError("no run-levers row '" + rung + "' in the evidence");
 }
 
+namespace {
+
+// "before (row 1: churn, kernel defaults)": the row's number, its load and its kernel settings, all
+// from the row (the profile's path when one was applied, else rows.tsv's settings column).
+std::string final_label(const LeverRow& r, const char* side) {
+    std::string num = r.id.substr(0, r.id.find('-'));
+    if (!r.ran()) return std::string(side) + " (row " + num + ": " + r.status + ")";
+    std::string load = r.scenario == "pooled" ? "pool" : r.scenario;
+    bool profiled = r.profile && !r.profile->empty();
+    return std::string(side) + " (row " + num + ": " + load + (profiled ? " + " + *r.profile : ", " + r.settings) + ")";
+}
+
+const char* kNotRecorded = "not recorded";
+
+std::string tw_end_cell(const std::optional<TwAtEnd>& e) {
+    return e ? n(e->ss) + " (churn-probe " + n(e->probe_before) + " / " + n(e->probe_after) + ")" : kNotRecorded;
+}
+
+// A profile key's value in another row, where levers.json holds it (the sysctls the report reads).
+std::optional<long> recorded_value(const LeverRow& r, const std::string& key) {
+    if (key == "net.ipv4.tcp_tw_reuse" && r.tw_reuse >= 0) return r.tw_reuse;
+    if (key == "net.ipv4.tcp_fin_timeout" && r.fin_timeout_s >= 0) return r.fin_timeout_s;
+    if (key == "net.ipv4.tcp_max_tw_buckets" && r.max_tw_buckets >= 0) return r.max_tw_buckets;
+    if (key == "net.ipv4.tcp_tw_reuse_delay") return r.reuse_delay_ms;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::string render_levers_final(const std::vector<LeverRow>& rows) {
+    auto find = [&](const char* id) -> const LeverRow& {
+        for (const LeverRow& r : rows)
+            if (r.id == id) return r;
+        throw ReportError(std::string("levers.final: no row '") + id + "' in the evidence (want rows 1-baseline and 10-pool-profile)");
+    };
+    const LeverRow& before = find("1-baseline");
+    const LeverRow& after = find("10-pool-profile");
+    bool missing = false;
+    // One table line: the measure, then its cell for each row (a row that did not run: "—").
+    auto line = [&](const std::string& what, auto cell) {
+        std::string out = "| " + what + " |";
+        for (const LeverRow* r : {&before, &after}) {
+            std::string c = r->ran() ? cell(*r) : "—";
+            missing |= c.find(kNotRecorded) != std::string::npos;
+            out += " " + c + " |";
+        }
+        return out + "\n";
+    };
+    std::string md = "| | " + final_label(before, "before") + " | " + final_label(after, "after") + " |\n|---|---:|---:|\n";
+    md += line("offered req/s", [](const LeverRow& r) { return s3(r.offered_rps); });
+    md += line("achieved req/s", [](const LeverRow& r) { return s3(r.achieved_rps); });
+    md += line("latency p50 / p99 (ms)", [](const LeverRow& r) { return s3(r.p50_ms) + " / " + s3(r.p99_ms); });
+    md += line("connect p99 (ms)", [](const LeverRow& r) { return s3(r.connect_p99_ms); });
+    md += line("handshakes (churn-client)", [](const LeverRow& r) { return n(r.handshakes); });
+    md += line("EADDRNOTAVAIL (count, first at)", [](const LeverRow& r) {
+        return n(r.eaddrnotavail) + (r.first_eaddrnotavail_s ? ", first at " + s3(*r.first_eaddrnotavail_s) + " s" : "");
+    });
+    md += line("TIME-WAIT client host: peak (churn-probe)", [](const LeverRow& r) { return n(r.tw_peak_client); });
+    md += line("TIME-WAIT client host: at the end, `ss` (churn-probe before / after)", [](const LeverRow& r) { return tw_end_cell(r.tw_end_client); });
+    md += line("TIME-WAIT server host: peak (churn-probe)", [](const LeverRow& r) { return n(r.tw_peak_server); });
+    md += line("TIME-WAIT server host: at the end, `ss` (churn-probe before / after)", [](const LeverRow& r) { return tw_end_cell(r.tw_end_server); });
+    md += line("TcpActiveOpens, client host (churn-probe)", [](const LeverRow& r) {
+        return r.active_opens_client ? n(*r.active_opens_client) : std::string(kNotRecorded);
+    });
+    auto both = [&](double a, double b) { return s3(a) == s3(b) ? s3(a) : s3(a) + " and " + s3(b); };
+    if (before.ran() && after.ran())
+        md += "\nBoth rows in a fresh lab, " + both(before.offered_rps, after.offered_rps) + " requests/s offered for " +
+              both(before.duration_s, after.duration_s) + " s. TIME-WAIT at the end: `ss -tan state time-wait` in the host's "
+              "namespace once the load had stopped, churn-probe's own readings just before and after it in brackets.\n";
+
+    md += "\nKernel settings changed:\n\n";
+    if (!after.ran()) {
+        md += "- none measured: row " + after.id + " " + after.status + ".\n";
+    } else if (!after.profile) {
+        missing = true;
+        md += "- not recorded: this levers.json has no `sysctl_profile` for row " + after.id + ".\n";
+    } else if (after.profile->empty()) {
+        md += "- none: row " + after.id + " ran without a sysctl profile.\n";
+    } else {
+        for (const ProfileSetting& p : after.profile_settings) {
+            std::optional<long> was = before.ran() ? recorded_value(before, p.key) : std::nullopt;
+            md += "- `" + p.key + " = " + p.value + "` (" + *after.profile + (was ? "; row " + before.id + " ran with " + n(*was) : "") +
+                  "): " + p.why + "\n";
+        }
+        if (after.profile_settings.empty()) md += "- none: " + *after.profile + " holds no setting.\n";
+    }
+    if (missing)
+        md += "\n\"not recorded\": this levers.json was written before `churn-report levers` stored those readings; "
+              "`churn-report levers DIR` on the run's directory writes them (from its crosscheck.json, probe.json and profile).\n";
+    return md;
+}
+
+std::vector<std::pair<double, double>> thin_max_per_second(const std::vector<std::pair<double, double>>& series) {
+    std::vector<std::pair<double, double>> out;
+    double second = 0;
+    for (const auto& [t, v] : series) {
+        double sec = std::floor(t);
+        if (out.empty() || sec != second) {
+            out.emplace_back(t, v);
+            second = sec;
+        } else if (v > out.back().second) {
+            out.back() = {t, v};
+        }
+    }
+    return out;
+}
+
 std::string levers_gnuplot(const std::vector<LeverRow>& rows) {
     std::vector<const LeverRow*> ran;
     for (const LeverRow& r : rows)
         if (r.ran()) ran.push_back(&r);
     if (ran.empty()) return "";
-    double rate = 0, tw = 1;
+    double rate = 0, tw = 1, tmax = 1;
     for (const LeverRow* r : ran) {
         rate = std::max({rate, r->offered_rps, r->achieved_rps});
-        for (const auto& [t, v] : r->tw_series) tw = std::max(tw, v);
+        for (const auto& [t, v] : r->tw_series) tw = std::max(tw, v), tmax = std::max(tmax, t);
+        for (const auto& [t, v] : r->rps_series) tmax = std::max(tmax, t);
     }
+    // A round tic step giving about `n` tics up to `top` (1, 2, 5 × a power of ten). gnuplot writes ~400
+    // bytes of SVG per tic and grid line, per panel: with its automatic tics, that markup, not the data,
+    // was most of the file.
+    auto step = [](double top, double n) {
+        double raw = top / n, mag = std::pow(10.0, std::floor(std::log10(raw)));
+        for (double m : {1.0, 2.0, 5.0})
+            if (m * mag >= raw) return m * mag;
+        return 10 * mag;
+    };
     std::ostringstream g;
     for (size_t k = 0; k < ran.size(); ++k) {
         g << "$rps" << k << " << EOD\n";
         for (const auto& [t, v] : ran[k]->rps_series) g << t << ' ' << v << '\n';
         g << "EOD\n$tw" << k << " << EOD\n";
-        for (const auto& [t, v] : ran[k]->tw_series) g << t << ' ' << v << '\n';
+        // Every 100 ms sample of every row made a 300 KB SVG; the largest of each second keeps the peaks
+        // (and row 5's cap) while req/s is per second anyway.
+        for (const auto& [t, v] : thin_max_per_second(ran[k]->tw_series)) g << t << ' ' << v << '\n';
         g << "EOD\n";
     }
     size_t cols = 3, nrows = (ran.size() + cols - 1) / cols;
     // Small multiples, one per row, with the same scales everywhere so panels compare at a glance:
-    // achieved req/s (left, steps) and the client host's TIME-WAIT (right) on the load's time axis.
+    // achieved req/s (left, steps) and the client host's TIME-WAIT (right) on the load's time axis (named
+    // once, in the title), horizontal grid lines only.
     g << "set terminal svg size 1200," << 260 * nrows + 60 << " dynamic enhanced font 'Helvetica,11' background rgb 'white'\n"
       << "set output 'levers.svg'\nset multiplot layout " << nrows << "," << cols
       << " title 'make run-levers: achieved requests/s (red, left axis) and client-host TIME-WAIT (blue, right axis), "
          "seconds since the load started' font ',13'\n"
-      << "set grid lc rgb '#dddddd'\nset key off\nset xrange [-1:*]\nset yrange [0:" << std::ceil(rate * 1.15) << "]\n"
-      << "set y2range [0:" << std::ceil(tw * 1.1) << "]\nset ytics nomirror\nset y2tics\nset xlabel 'seconds since the load started'\n";
+      << "set grid noxtics ytics lc rgb '#dddddd'\nset key off\nset xrange [-1:*]\nset yrange [0:" << std::ceil(rate * 1.15) << "]\n"
+      << "set y2range [0:" << std::ceil(tw * 1.1) << "]\nset xtics " << step(tmax, 6) << " nomirror\nset ytics " << step(rate * 1.15, 4)
+      << " nomirror\nset y2tics " << step(tw * 1.1, 3) << "\n";
     for (size_t k = 0; k < ran.size(); ++k)
         g << "set title \"" << ran[k]->id << ": " << ran[k]->settings << "\" noenhanced\nplot $rps" << k
           << " using 1:2 with steps lw 2 lc rgb '#d62728' axes x1y1, $tw" << k << " using 1:2 with lines lw 2 lc rgb '#1f77b4' axes x1y2\n";
