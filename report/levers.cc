@@ -10,7 +10,6 @@
 #include "report/probe_run.h"
 #include "report/results.h"
 #include "report/table.h"
-#include "sysctl/profile.h"
 
 namespace churn::report {
 namespace {
@@ -46,59 +45,6 @@ long lat(const json& j, const std::string& path, const std::string& name, std::o
 
 std::string s3(double x) { return format_sig(x, 3); }
 std::string secs(double x) { return format_sig(x, 3) + " s"; }
-
-// A sysctl.json value as a profile writes it: 1, "1024 65535" ([1024, 65535]), "bbr".
-std::string sysctl_text(const json& v) {
-    if (v.is_string()) return v.get<std::string>();
-    if (v.is_array()) {
-        std::string out;
-        for (const json& x : v) out += (out.empty() ? "" : " ") + sysctl_text(x);
-        return out;
-    }
-    return v.dump();
-}
-
-// The profile the row ran with (sysctl.json "profile"), parsed by the sysctl module's own parser, its
-// settings checked against what the lab recorded in both namespaces: the file is read now, at report
-// time, so a profile edited since the run must not pass for the one that was applied.
-void load_row_profile(LeverRow& r, const json& sj, const std::string& sp, const std::string& row_dir) {
-    r.profile = "";
-    if (!sj.contains("profile")) return;
-    if (!sj["profile"].is_string()) throw ReportError(sp + ": 'profile' is not a string");
-    std::string path = sj["profile"].get<std::string>();
-    r.profile = path;
-    // lab/levers.sh runs from the repository root and records the path as given (sysctl/X.conf); from
-    // elsewhere, the root is three levels above the row (ROOT/results/levers-TS/ROW).
-    std::string file = path;
-    if (!path.empty() && path[0] != '/' && !file_exists(path) && file_exists(row_dir + "/../../../" + path))
-        file = row_dir + "/../../../" + path;
-    churn::sysctl::Profile prof = churn::sysctl::parse_profile(read_text(file), path);
-    if (!prof.problems.empty()) throw ReportError(sp + ": profile " + prof.problems.front().str());
-    for (const churn::sysctl::Setting& st : prof.settings) {
-        for (const char* host : {"client", "server"}) {
-            if (!sj.contains(host) || !sj[host].contains(st.key))
-                throw ReportError(sp + ": profile " + path + " sets " + st.key + " but '" + host + "." + st.key + "' was not recorded");
-            std::string had = sysctl_text(sj[host][st.key]);
-            if (had != st.value)
-                throw ReportError(sp + ": profile " + path + " now says " + st.key + " = " + st.value + " but the " + host +
-                                  " host ran with " + had + " (the profile changed since the run?)");
-        }
-        r.profile_settings.push_back({st.key, st.value, st.why});
-    }
-}
-
-// SCENARIO.crosscheck.json (lab/scenario.sh): [{"host", "what": "TIME-WAIT vs ss", "probe_before",
-// "reference", "probe_after", "ok"}, ...]. nullopt when the file or the entry is absent (older runs).
-std::optional<TwAtEnd> tw_at_end(const json& checks, const std::string& host, const std::string& name) {
-    if (!checks.is_array()) throw ReportError(name + ": malformed JSON (want an array)");
-    for (const json& c : checks) {
-        if (!c.is_object() || c.value("host", "") != host || c.value("what", "") != "TIME-WAIT vs ss") continue;
-        // null: the reading failed, and lab/scenario.sh has already failed the run loudly.
-        if (!c.contains("reference") || c["reference"].is_null()) return std::nullopt;
-        return TwAtEnd{lat(c, "reference", name), lat(c, "probe_before", name), lat(c, "probe_after", name)};
-    }
-    return std::nullopt;
-}
 
 }  // namespace
 
@@ -252,7 +198,7 @@ void load_lever_row(LeverRow& r, const std::string& d) {
     r.fin_timeout_s = sysctl("net.ipv4.tcp_fin_timeout").value_or(-1);
     r.max_tw_buckets = sysctl("net.ipv4.tcp_max_tw_buckets").value_or(-1);
     r.reuse_delay_ms = sysctl("net.ipv4.tcp_tw_reuse_delay");
-    load_row_profile(r, sj, sp, d);
+    load_row_profile(r, sp, d);
 
     std::string pp = base + ".probe.json";
     json pj = parse(read_text(pp), pp);
@@ -281,7 +227,7 @@ void load_lever_row(LeverRow& r, const std::string& d) {
     if (pj["hosts"]["client"].contains("nstat_delta") && pj["hosts"]["client"]["nstat_delta"].contains("TcpActiveOpens"))
         r.active_opens_client = host("client", "nstat_delta/TcpActiveOpens");
     if (std::string cp = base + ".crosscheck.json"; file_exists(cp)) {
-        json checks = json::parse(read_text(cp), nullptr, false);
+        std::string checks = read_text(cp);
         r.tw_end_client = tw_at_end(checks, "client", cp), r.tw_end_server = tw_at_end(checks, "server", cp);
     }
     // The server's own count of connections ended by a reset (churn-server JSON), when it wrote one.

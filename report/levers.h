@@ -114,6 +114,13 @@ std::string render_levers_md(const std::vector<LeverRow>& rows);
 // "> Measured (`make run-levers` row 3a (tw-reuse-under), `TW_REUSE=1`): VERDICT; ..." for RUNBOOK.md's
 // fix ladder: one Markdown quote line with the row's setting, verdict and key numbers.
 std::string render_lever_quote(const std::vector<LeverRow>& rows, const std::string& rung);
+// Used by load_lever_row (levers_final.cc). The row's sysctl profile (sysctl.json "profile"), read with the
+// sysctl module's parser and checked against the values the lab recorded in both hosts: nothing when the
+// row ran without one. TIME-WAIT by ss at the end of the run for one host, from SCENARIO.crosscheck.json's
+// text: nullopt when that entry is absent (older runs) or its reading failed.
+void load_row_profile(LeverRow& r, const std::string& sysctl_json_path, const std::string& row_dir);
+std::optional<TwAtEnd> tw_at_end(const std::string& crosscheck_json_text, const std::string& host, const std::string& name);
+
 // EXPERIMENTS.md's final before/after (issue 9's write-up): row 1-baseline against row 10-pool-profile,
 // then "Kernel settings changed:" with row 10's profile, one line per setting and its why. A row that is
 // absent from `rows` is a ReportError (the evidence is of another shape); a row that did not run gets a
