@@ -51,7 +51,14 @@ void load_row_profile(LeverRow& r, const std::string& sysctl_json_path, const st
     std::string file = path;
     if (!path.empty() && path[0] != '/' && !file_exists(path) && file_exists(row_dir + "/../../../" + path))
         file = row_dir + "/../../../" + path;
-    churn::sysctl::Profile prof = churn::sysctl::parse_profile(read_text(file), path);
+    // Named by the row's sysctl.json too: "cannot open sysctl/X.conf" alone would not say which run wants it.
+    std::string text;
+    try {
+        text = read_text(file);
+    } catch (const ReportError& e) {
+        throw ReportError(sp + ": 'profile': " + e.what() + " (churn-report levers reads it from the repository root)");
+    }
+    churn::sysctl::Profile prof = churn::sysctl::parse_profile(text, path);
     if (!prof.problems.empty()) throw ReportError(sp + ": profile " + prof.problems.front().str());
     for (const churn::sysctl::Setting& st : prof.settings) {
         for (const char* host : {"client", "server"}) {
