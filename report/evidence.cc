@@ -33,7 +33,8 @@ std::string Evidence::block(const std::string& name) const {
     size_t dot = name.find('.');
     std::string base = name.substr(0, dot);
     // A make run-levers directory (levers.json): "levers" is the table, the per-row verdicts and the meta
-    // line; "levers.rung.3a" one line quoting row 3a (RUNBOOK.md's fix ladder). Verdicts are recomputed.
+    // line; "levers.rung.3a" one line quoting row 3a (RUNBOOK.md's fix ladder); "levers.final" row 1 against
+    // row 10 with row 10's sysctl profile (settings and why). Verdicts are recomputed.
     if (file_exists(dir_ + "/" + base + "/levers.json")) {
         std::string path = dir_ + "/" + base + "/levers.json";
         std::vector<LeverRow> rows = parse_levers_json(read_text(path), path);
@@ -44,7 +45,9 @@ std::string Evidence::block(const std::string& name) const {
         }
         std::string view = name.substr(dot + 1);
         if (view.rfind("rung.", 0) == 0) return render_lever_quote(rows, view.substr(5));
-        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want rung.ROW, e.g. rung.3a)");
+        // "levers.final": issue 9's closing before/after, row 1 against row 10, and row 10's profile.
+        if (view == "final") return render_levers_final(rows);
+        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want final or rung.ROW, e.g. rung.3a)");
     }
     if (file_exists(dir_ + "/" + base + "/cc.json")) {
         std::string path = dir_ + "/" + base + "/cc.json";

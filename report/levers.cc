@@ -198,6 +198,7 @@ void load_lever_row(LeverRow& r, const std::string& d) {
     r.fin_timeout_s = sysctl("net.ipv4.tcp_fin_timeout").value_or(-1);
     r.max_tw_buckets = sysctl("net.ipv4.tcp_max_tw_buckets").value_or(-1);
     r.reuse_delay_ms = sysctl("net.ipv4.tcp_tw_reuse_delay");
+    load_row_profile(r, sp, d);
 
     std::string pp = base + ".probe.json";
     json pj = parse(read_text(pp), pp);
@@ -222,6 +223,13 @@ void load_lever_row(LeverRow& r, const std::string& d) {
     r.tw_overflow_server = host("server", "nstat_delta/TcpExtTCPTimeWaitOverflow");
     r.rst_out_client = host("client", "nstat_delta/TcpOutRsts"), r.rst_out_server = host("server", "nstat_delta/TcpOutRsts");
     r.estab_resets_server = host("server", "nstat_delta/TcpEstabResets");
+    // The kernel's own count of SYNs sent (beside the client's handshakes): absent only in older files.
+    if (pj["hosts"]["client"].contains("nstat_delta") && pj["hosts"]["client"]["nstat_delta"].contains("TcpActiveOpens"))
+        r.active_opens_client = host("client", "nstat_delta/TcpActiveOpens");
+    if (std::string cp = base + ".crosscheck.json"; file_exists(cp)) {
+        std::string checks = read_text(cp);
+        r.tw_end_client = tw_at_end(checks, "client", cp), r.tw_end_server = tw_at_end(checks, "server", cp);
+    }
     // The server's own count of connections ended by a reset (churn-server JSON), when it wrote one.
     if (file_exists(base + ".server.json")) {
         json s = parse(read_text(base + ".server.json"), base + ".server.json");
@@ -320,6 +328,16 @@ std::string levers_json(const std::vector<LeverRow>& rows) {
                 klog = {{"readable", r.kernel_log->readable}, {"lines_before", r.kernel_log->before}, {"lines_after", r.kernel_log->after}};
             j["tw_lifetime"] = lt, j["linger0_loss"] = loss, j["kernel_log"] = klog;
             if (!r.loss_not_run.empty()) j["linger0_loss_not_run"] = r.loss_not_run;
+            // For levers.final. Left out when not recorded, so an older levers.json reads back the same.
+            auto end = [](const TwAtEnd& e) { return ojson{{"ss", e.ss}, {"probe_before", e.probe_before}, {"probe_after", e.probe_after}}; };
+            if (r.active_opens_client) j["TcpActiveOpens_client"] = *r.active_opens_client;
+            if (r.tw_end_client) j["tw_end_client"] = end(*r.tw_end_client);
+            if (r.tw_end_server) j["tw_end_server"] = end(*r.tw_end_server);
+            if (r.profile) {
+                ojson settings = ojson::array();
+                for (const ProfileSetting& p : r.profile_settings) settings.push_back({{"key", p.key}, {"value", p.value}, {"why", p.why}});
+                j["sysctl_profile"] = r.profile->empty() ? ojson(nullptr) : ojson{{"path", *r.profile}, {"settings", settings}};
+            }
         }
         j["verdict"] = r.verdict;
         out.push_back(j);
@@ -371,6 +389,32 @@ std::vector<LeverRow> parse_levers_json(const std::string& text, const std::stri
             if (x.contains("kernel_log") && x["kernel_log"].is_object()) {
                 const json& k = x["kernel_log"];
                 r.kernel_log = KernelLog{k.value("readable", false), lat(k, "lines_before", w), lat(k, "lines_after", w)};
+            }
+            if (x.contains("TcpActiveOpens_client")) r.active_opens_client = lat(x, "TcpActiveOpens_client", w);
+            for (auto [k, dst] : {std::pair{"tw_end_client", &r.tw_end_client}, std::pair{"tw_end_server", &r.tw_end_server}}) {
+                if (!x.contains(k)) continue;
+                const json& e = x[k];
+                std::string we = w + "." + k;
+                *dst = TwAtEnd{lat(e, "ss", we), lat(e, "probe_before", we), lat(e, "probe_after", we)};
+            }
+            if (x.contains("sysctl_profile")) {
+                const json& p = x["sysctl_profile"];
+                r.profile = "";
+                if (!p.is_null()) {
+                    std::string wp = w + ".sysctl_profile";
+                    if (!p.is_object() || !p.contains("path") || !p["path"].is_string() || !p.contains("settings") || !p["settings"].is_array())
+                        throw ReportError(wp + ": want {\"path\": string, \"settings\": [...]}");
+                    r.profile = p["path"].get<std::string>();
+                    for (const json& st : p["settings"]) {
+                        ProfileSetting ps;
+                        for (auto [k, dst] : {std::pair{"key", &ps.key}, std::pair{"value", &ps.value}, std::pair{"why", &ps.why}}) {
+                            if (!st.is_object() || !st.contains(k) || !st[k].is_string())
+                                throw ReportError(wp + ".settings[" + std::to_string(r.profile_settings.size()) + "]: missing string '" + k + "'");
+                            *dst = st[k].get<std::string>();
+                        }
+                        r.profile_settings.push_back(std::move(ps));
+                    }
+                }
             }
         }
         // Derived, so recomputed: a verdict edited by hand in levers.json cannot survive into the docs.

@@ -9,7 +9,9 @@
 //   SCENARIO.tw.csv      TIME-WAIT per 100 ms sample (row 4's lifetime, the plot)
 //   SCENARIO.load.json   where the load started on the watcher's clock (the plot's common time axis)
 //   SCENARIO.server.json churn-server: closes by reset
-//   sysctl.json          the client host's effective port range, tcp_tw_reuse(_delay), tcp_fin_timeout
+//   sysctl.json          the client host's effective port range, tcp_tw_reuse(_delay), tcp_fin_timeout;
+//                        "profile": the sysctl/*.conf applied (PROFILE=, row 10), read again here
+//   SCENARIO.crosscheck.json  TIME-WAIT counted by ss at the end of the run, churn-probe just before/after
 // and row 5's dmesg.json (kernel log lines before/after), row 6's loss.{client,server}.json.
 #pragma once
 
@@ -51,6 +53,18 @@ struct KernelLog {
     long before = 0, after = 0;
 };
 
+// TIME-WAIT at the end of a run (SCENARIO.crosscheck.json, "TIME-WAIT vs ss"): the reference tool's
+// count, with churn-probe's readings taken just before and just after it.
+struct TwAtEnd {
+    long ss = 0, probe_before = 0, probe_after = 0;
+};
+
+// One setting of the row's sysctl profile, with the `# why:` line above it in the file. Copied into
+// levers.json so that the evidence explains itself even after the profile file changes.
+struct ProfileSetting {
+    std::string key, value, why;
+};
+
 struct LeverRow {
     std::string id, what, scenario, settings, status;  // status: "ran" or "not run: needs X"
     bool ran() const { return status == "ran"; }
@@ -71,6 +85,11 @@ struct LeverRow {
     std::optional<LingerLoss> loss;      // row 6 only
     std::string loss_not_run;            // row 6: "needs X" when its data-loss case could not run
     std::optional<KernelLog> kernel_log; // row 5 only
+    // For the final before/after (levers.final). nullopt: not recorded (a levers.json older than these).
+    std::optional<long> active_opens_client;       // TcpActiveOpens delta, client host (churn-probe)
+    std::optional<TwAtEnd> tw_end_client, tw_end_server;
+    std::optional<std::string> profile;            // "" when the row ran without one
+    std::vector<ProfileSetting> profile_settings;  // the profile's settings, in file order
     std::string verdict;                 // computed from the numbers above (row_verdict)
     // Not in levers.json: the plot's series, on the load's time axis.
     std::vector<std::pair<double, double>> rps_series, tw_series;
@@ -95,6 +114,23 @@ std::string render_levers_md(const std::vector<LeverRow>& rows);
 // "> Measured (`make run-levers` row 3a (tw-reuse-under), `TW_REUSE=1`): VERDICT; ..." for RUNBOOK.md's
 // fix ladder: one Markdown quote line with the row's setting, verdict and key numbers.
 std::string render_lever_quote(const std::vector<LeverRow>& rows, const std::string& rung);
+// Used by load_lever_row (levers_final.cc). The row's sysctl profile (sysctl.json "profile"), read with the
+// sysctl module's parser and checked against the values the lab recorded in both hosts: nothing when the
+// row ran without one. TIME-WAIT by ss at the end of the run for one host, from SCENARIO.crosscheck.json's
+// text: nullopt when that entry is absent (older runs) or its reading failed.
+void load_row_profile(LeverRow& r, const std::string& sysctl_json_path, const std::string& row_dir);
+std::optional<TwAtEnd> tw_at_end(const std::string& crosscheck_json_text, const std::string& host, const std::string& name);
+
+// EXPERIMENTS.md's final before/after (issue 9's write-up): row 1-baseline against row 10-pool-profile,
+// then "Kernel settings changed:" with row 10's profile, one line per setting and its why. A row that is
+// absent from `rows` is a ReportError (the evidence is of another shape); a row that did not run gets a
+// column saying so, and a field an older levers.json lacks renders as "not recorded".
+std::string render_levers_final(const std::vector<LeverRow>& rows);
+
+// The client host's TIME-WAIT thinned for the plot: the largest sample of each whole second (on the
+// series' own clock), at the time it was taken, so a peak or a cap survives the thinning.
+std::vector<std::pair<double, double>> thin_max_per_second(const std::vector<std::pair<double, double>>& series);
+
 // gnuplot script (data inline) writing levers.svg: one small panel per row that ran, achieved req/s
 // and the client host's TIME-WAIT against time. Empty if no row ran.
 std::string levers_gnuplot(const std::vector<LeverRow>& rows);

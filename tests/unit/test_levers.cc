@@ -170,3 +170,131 @@ TEST_CASE("levers: bad input is named by file and key", "[levers]") {
                                         "levers.json"),
                       "levers.json: rows[0]: missing 'offered_rps'");
 }
+
+namespace {
+
+// Rows 1 and 10 as churn-report levers writes them into levers.json (the fields levers.final reads).
+LeverRow final_row(const std::string& id, const std::string& scenario) {
+    LeverRow r;
+    r.id = id, r.scenario = scenario, r.status = "ran", r.what = id, r.offered_rps = 3000, r.duration_s = 40;
+    r.settings = scenario == "churn" ? "kernel defaults" : "PROFILE=sysctl/pooled-service.conf CONNS=32";
+    r.tw_reuse = scenario == "churn" ? 2 : 1, r.ports = 28232;
+    return r;
+}
+std::vector<LeverRow> final_rows() {
+    LeverRow b = final_row("1-baseline", "churn"), a = final_row("10-pool-profile", "pooled");
+    b.achieved_rps = 941, b.p50_ms = 0.412, b.p99_ms = 61.2, b.connect_p99_ms = 52.4, b.handshakes = 28232;
+    b.eaddrnotavail = 229, b.first_eaddrnotavail_s = 28.44, b.tw_peak_client = 28232, b.tw_peak_server = 3;
+    b.active_opens_client = 28461, b.tw_end_client = TwAtEnd{28230, 28231, 28230}, b.tw_end_server = TwAtEnd{0, 0, 0};
+    b.profile = "";
+    a.achieved_rps = 3000, a.p50_ms = 0.211, a.p99_ms = 1.95, a.connect_p99_ms = 0.31, a.handshakes = 32, a.tw_peak_client = 32;
+    a.active_opens_client = 32, a.tw_end_client = TwAtEnd{32, 32, 32}, a.tw_end_server = TwAtEnd{0, 0, 0};
+    a.profile = "sysctl/pooled-service.conf";
+    a.profile_settings = {{"net.ipv4.tcp_tw_reuse", "1", "row 3a (tw-reuse-under): reuse is safe below its line; EXPERIMENTS.md §6"}};
+    std::vector<LeverRow> rows = {b, final_row("9-pool", "pooled"), a};
+    for (LeverRow& r : rows) r.verdict = row_verdict(r);
+    return rows;
+}
+bool has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+}  // namespace
+
+TEST_CASE("levers: the final before/after renders from levers.json alone", "[levers]") {
+    std::string text = levers_json(final_rows());
+    std::vector<LeverRow> rows = parse_levers_json(text, "levers.json");
+    CHECK(levers_json(rows) == text);  // the new fields survive the round trip
+    std::string md = render_levers_final(rows);
+    INFO(md);
+    CHECK(has(md, "| | before (row 1: churn, kernel defaults) | after (row 10: pool + sysctl/pooled-service.conf) |\n|---|---:|---:|\n"));
+    CHECK(has(md, "| offered req/s | 3000 | 3000 |\n| achieved req/s | 941 | 3000 |\n"));
+    CHECK(has(md, "| latency p50 / p99 (ms) | 0.412 / 61.2 | 0.211 / 1.95 |\n| connect p99 (ms) | 52.4 | 0.310 |\n"));
+    CHECK(has(md, "| handshakes (churn-client) | 28232 | 32 |\n"));
+    CHECK(has(md, "| EADDRNOTAVAIL (count, first at) | 229, first at 28.4 s | 0 |\n"));
+    CHECK(has(md, "| TIME-WAIT client host: peak (churn-probe) | 28232 | 32 |\n"));
+    CHECK(has(md, "| TIME-WAIT client host: at the end, `ss` (churn-probe before / after) | 28230 (churn-probe 28231 / 28230) | 32 (churn-probe 32 / 32) |\n"));
+    CHECK(has(md, "| TIME-WAIT server host: peak (churn-probe) | 3 | 0 |\n"));
+    CHECK(has(md, "| TcpActiveOpens, client host (churn-probe) | 28461 | 32 |\n"));
+    CHECK(has(md, "\nKernel settings changed:\n\n- `net.ipv4.tcp_tw_reuse = 1` (sysctl/pooled-service.conf; row 1-baseline ran with 2): "
+                  "row 3a (tw-reuse-under): reuse is safe below its line; EXPERIMENTS.md §6\n"));
+    CHECK_FALSE(has(md, "not recorded"));
+    CHECK_FALSE(has(md, "9-pool"));
+}
+
+TEST_CASE("levers: the final before/after without a row, or from an older levers.json", "[levers]") {
+    // A row absent from the evidence: an error naming it (the evidence is of another shape).
+    std::vector<LeverRow> rows = final_rows();
+    rows.pop_back();
+    CHECK_THROWS_WITH(render_levers_final(rows), "levers.final: no row '10-pool-profile' in the evidence (want rows 1-baseline and 10-pool-profile)");
+    // A row that did not run: its column says so, and no settings are claimed.
+    rows = final_rows();
+    rows.back().status = "not run: needs churn-sysctl";
+    std::string md = render_levers_final(parse_levers_json(levers_json(rows), "levers.json"));
+    CHECK(has(md, "| after (row 10: not run: needs churn-sysctl) |"));
+    CHECK(has(md, "| achieved req/s | 941 | — |\n"));
+    CHECK(has(md, "Kernel settings changed:\n\n- none measured: row 10-pool-profile not run: needs churn-sysctl.\n"));
+    // A levers.json written before these fields existed: said so in the cells and under the table.
+    rows = final_rows();
+    for (LeverRow& r : rows) r.active_opens_client.reset(), r.tw_end_client.reset(), r.profile.reset();
+    md = render_levers_final(parse_levers_json(levers_json(rows), "levers.json"));
+    CHECK(has(md, "| TcpActiveOpens, client host (churn-probe) | not recorded | not recorded |\n"));
+    CHECK(has(md, "| TIME-WAIT client host: at the end, `ss` (churn-probe before / after) | not recorded | not recorded |\n"));
+    CHECK(has(md, "| after (row 10: pool, PROFILE=sysctl/pooled-service.conf CONNS=32) |"));
+    CHECK(has(md, "- not recorded: this levers.json has no `sysctl_profile` for row 10-pool-profile.\n"));
+    CHECK(has(md, "\n\"not recorded\": this levers.json was written before"));
+}
+
+TEST_CASE("levers: row 10's profile and the ss readings come from the row's files", "[levers]") {
+    RowDir d;
+    std::filesystem::create_directories(d.root / "10-pool-profile");
+    d.put("pooled-service.conf", "# never: net.ipv4.tcp_fin_timeout: run-levers row 4 (fin-timeout)\n\n"
+                                 "# why: row 3a (tw-reuse-under): reuse is safe below its line; EXPERIMENTS.md §6\n"
+                                 "net.ipv4.tcp_tw_reuse = 1\n");
+    std::string prof = (d.root / "pooled-service.conf").string();
+    d.put("rows.tsv", "10-pool-profile\tpooled\tPROFILE=" + prof + " CONNS=32\tran\n");
+    std::string c = kClient;
+    c.replace(c.find("\"churn\""), 7, "\"pool\"");
+    d.put("10-pool-profile/pooled.json", c);
+    std::string sysctl = R"({"client": {"net.ipv4.ip_local_port_range": [40000, 40999], "net.ipv4.tcp_tw_reuse": 1},
+      "server": {"net.ipv4.tcp_tw_reuse": 1}, "overrides": {}, "profile": ")" + prof + "\"}";
+    d.put("10-pool-profile/sysctl.json", sysctl);
+    d.put("10-pool-profile/pooled.probe.json", kProbe);
+    d.put("10-pool-profile/pooled.tw.csv", "t_s,client_tw,server_tw\n0.0,0,0\n");
+    d.put("10-pool-profile/pooled.crosscheck.json", R"([
+      {"host": "client", "what": "TIME-WAIT vs ss", "probe_before": 31, "reference": 32, "probe_after": 33, "ok": true},
+      {"host": "client", "what": "TcpActiveOpens vs nstat", "probe_before": 9, "reference": 9, "probe_after": 9, "ok": true},
+      {"host": "server", "what": "TIME-WAIT vs ss", "probe_before": 0, "reference": 0, "probe_after": 0, "ok": true}])");
+    std::vector<LeverRow> rows = load_levers_dir(d.dir());
+    REQUIRE(rows.size() == 1);
+    const LeverRow& r = rows[0];
+    CHECK(*r.profile == prof);
+    REQUIRE(r.profile_settings.size() == 1);
+    CHECK(r.profile_settings[0].key == "net.ipv4.tcp_tw_reuse");
+    CHECK(r.profile_settings[0].value == "1");
+    CHECK(r.profile_settings[0].why == "row 3a (tw-reuse-under): reuse is safe below its line; EXPERIMENTS.md §6");
+    CHECK(r.tw_end_client->ss == 32);
+    CHECK(r.tw_end_client->probe_before == 31);
+    CHECK(r.tw_end_client->probe_after == 33);
+    CHECK(r.tw_end_server->ss == 0);
+    CHECK(*r.active_opens_client == 1000);
+    // levers.json carries them: the block needs no file but levers.json.
+    std::string j = levers_json(rows);
+    CHECK(has(j, "\"why\": \"row 3a (tw-reuse-under): reuse is safe below its line; EXPERIMENTS.md §6\""));
+    CHECK(has(j, "\"tw_end_client\": {\n        \"ss\": 32"));
+
+    // The profile edited since the run no longer describes it: an error, not a wrong justification.
+    d.put("pooled-service.conf", "# why: row 3a (tw-reuse-under): x; EXPERIMENTS.md §6\nnet.ipv4.tcp_tw_reuse = 2\n");
+    CHECK_THROWS_WITH(load_levers_dir(d.dir()), Catch::Contains("now says net.ipv4.tcp_tw_reuse = 2 but the client host ran with 1"));
+    // A profile that no longer lints (no why): named, with its line.
+    d.put("pooled-service.conf", "net.ipv4.tcp_tw_reuse = 1\n");
+    CHECK_THROWS_WITH(load_levers_dir(d.dir()), Catch::Contains("pooled-service.conf:1: net.ipv4.tcp_tw_reuse: no '# why:'"));
+    std::filesystem::remove(d.root / "pooled-service.conf");
+    CHECK_THROWS_WITH(load_levers_dir(d.dir()), Catch::Contains("pooled-service.conf: cannot open"));
+}
+
+TEST_CASE("levers: the plot's TIME-WAIT keeps each second's largest sample", "[levers]") {
+    std::vector<std::pair<double, double>> s = {{-0.6, 0}, {-0.5, 0}, {0.0, 10}, {0.3, 300}, {0.7, 250}, {1.2, 400}, {1.9, 1000},
+                                                {2.0, 1000}, {60.4, 1000}, {60.5, 900}, {61.0, 0}};
+    std::vector<std::pair<double, double>> want = {{-0.6, 0}, {0.3, 300}, {1.9, 1000}, {2.0, 1000}, {60.4, 1000}, {61.0, 0}};
+    CHECK(thin_max_per_second(s) == want);
+    CHECK(thin_max_per_second({}).empty());
+}
