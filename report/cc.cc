@@ -18,11 +18,7 @@ namespace {
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
-json parse(const std::string& text, const std::string& name) {
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw ReportError(name + ": malformed JSON (want an object)");
-    return j;
-}
+json parse(const std::string& text, const std::string& name) { return parse_object(text, name); }
 
 const json& need(const json& j, const char* key, const std::string& name) {
     if (!j.is_object() || !j.contains(key)) throw ReportError(name + ": missing '" + key + "'");

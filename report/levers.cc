@@ -17,11 +17,7 @@ namespace {
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
-json parse(const std::string& text, const std::string& name) {
-    json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw ReportError(name + ": malformed JSON (want an object)");
-    return j;
-}
+json parse(const std::string& text, const std::string& name) { return parse_object(text, name); }
 
 // A value at a dotted path ("hosts.client.nstat_delta.TcpOutRsts"); `fallback` when any part is absent
 // (a counter the kernel never moved is simply missing from older files), ReportError when not a number.

@@ -223,4 +223,11 @@ bool file_exists(const std::string& path) {
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
+json parse_object(const std::string& text, const std::string& name) {
+    // No exceptions from the parser: a malformed file is the user's input, reported as one line.
+    json j = json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw ReportError(name + ": malformed JSON (want an object)");
+    return j;
+}
+
 }  // namespace churn::report

@@ -102,5 +102,7 @@ std::string read_text(const std::string& path);
 // Replace PATH's content (via PATH.tmp + rename, so a reader never sees half a file).
 void write_text(const std::string& path, const std::string& text);
 bool file_exists(const std::string& path);
+// TEXT parsed as a JSON object; ReportError "NAME: malformed JSON (want an object)" otherwise.
+nlohmann::json parse_object(const std::string& text, const std::string& name);
 
 }  // namespace churn::report
