@@ -140,6 +140,11 @@ wait_listening() {
   fail "$3 did not start listening within 5 s: $(head -c 300 "$1")"
 }
 start_server() {
+  # Cleared here, before the fork: the `>` below truncates the log only once the child runs, and a
+  # second server in the same test would otherwise be "listening" on the first one's line (and a server
+  # that wrote no JSON would pass on the first one's file).
+  : > "$LAB_TMP/server.log"
+  rm -f "$LAB_TMP/server.json"
   ip netns exec "$LAB_SRV" "$SERVER" --listen "$LAB_SRV_IP:$PORT" --json "$LAB_TMP/server.json" "$@" \
     > "$LAB_TMP/server.log" 2>&1 &
   SRV_PID=$!

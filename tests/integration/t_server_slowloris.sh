@@ -43,6 +43,9 @@ slowloris() {
 # holds all $slots connections and the oldest are past the 1 s eviction grace.
 attack() {
   start_server --max-conns $slots --header-timeout 30s --evict "$1"
+  # Empty the log here, in this shell: the `>` below truncates it only once the background child runs,
+  # and until then the wait loop would find the previous attack's "opened" line and move on.
+  : > "$LAB_TMP/slowloris.log"
   ip netns exec "$LAB_CLI" bash -c "$(declare -f slowloris); slowloris \"\$@\"" slowloris \
     $attackers "$LAB_SRV_IP" "$PORT" $period 60 > "$LAB_TMP/slowloris.log" 2>&1 &
   SLOW_PID=$!
