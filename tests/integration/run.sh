@@ -115,6 +115,9 @@ for t in "${tests[@]}"; do
     [ -z "$left" ] && break
     sleep 0.5
   done
+  # Scratch dirs named after the run (lab_tmpdir, a test's own mktemp): a test that failed half-way may
+  # have left one; a passing test must not, and its namespaces and processes are checked just below.
+  rm -rf /tmp/churnlab-"$runid"-* 2>/dev/null
   if [ -n "$left" ]; then
     lab/clean.sh "$runid" >> "$log" 2>&1
     if [ $rc -eq 0 ] || [ $rc -eq 77 ]; then rc=1; reason="left behind after teardown: $left"

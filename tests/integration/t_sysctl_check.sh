@@ -22,6 +22,8 @@ host_net() {
     grep -vE '^net\.(netfilter\.nf_conntrack_count|ipv4\.tcp_fastopen_key|ipv4\.tcp_available_congestion_control) ='
 }
 snap=$(mktemp -d "/tmp/churnlab-${RUNID:-x}-sysctl-XXXXXX")
+# Removed at the end. lab_up replaces this EXIT trap with its own teardown, so a failing run leaves it
+# for run.sh (and lab/clean.sh), which sweep /tmp/churnlab-RUNID-* after each test.
 trap 'rm -rf "$snap"' EXIT
 same_host() {  # WHAT: the host's net.* as in $snap/before
   host_net > "$snap/now"
@@ -138,3 +140,4 @@ grep -q "churn-sysctl apply --netns .* failed" "$snap/lab.err" || fail "lab_up d
 note "ok lab_up fails loudly on a bad PROFILE"
 lab_down
 same_host "the lab runs"
+rm -rf "$snap"
