@@ -77,8 +77,9 @@ void add_notes(const TriageInput& in, Triage& t) {
     if (int64_t o = c("TcpExtTCPTimeWaitOverflow"); o > 0)
         t.notes.push_back("TcpExtTCPTimeWaitOverflow " + std::to_string(o) + ": tcp_max_tw_buckets (" +
                           std::to_string(in.sysctls.max_tw_buckets) +
-                          ") overflowed, TIME-WAIT was skipped for those connections (the kernel logs "
-                          "\"time wait bucket table overflow\"); a symptom, not a fix");
+                          ") overflowed, TIME-WAIT was skipped for those connections (older kernels log "
+                          "\"time wait bucket table overflow\", 6.18 does not: this counter is the trace); a "
+                          "symptom, not a fix");
     if (int64_t r = c("TcpExtTWRecycled"); r > 0)
         t.notes.push_back("TcpExtTWRecycled " + std::to_string(r) + ": tcp_tw_reuse has been taking over TIME-WAIT ports");
     if (!t.owners.empty()) {

@@ -42,7 +42,8 @@ std::vector<Finding> check_host(const HostFacts& facts) {
                            "tcp_max_tw_buckets " + *b + " is below the " + std::to_string(ports) +
                                " ports of ip_local_port_range: past " + *b +
                                " TIME-WAIT sockets, every further close skips TIME-WAIT (TcpExtTCPTimeWaitOverflow, "
-                               "kernel log \"time wait bucket table overflow\"). That removes what TIME-WAIT is for: a "
+                               "older kernels also log \"time wait bucket table overflow\"; 6.18 logged nothing in run-levers row 5, so "
+                               "watch the counter). That removes what TIME-WAIT is for: a "
                                "late segment of the old connection can land in a new one on the same 4-tuple, and a "
                                "lost last ACK is answered with RST instead of sent again (run-levers row 5)",
                            "raise it to at least the ports in range (sysctl -w net.ipv4.tcp_max_tw_buckets=" +
