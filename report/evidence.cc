@@ -9,6 +9,7 @@
 #include "report/levers.h"
 #include "report/reading.h"
 #include "report/results.h"
+#include "report/synflood.h"
 #include "report/table.h"
 
 namespace churn::report {
@@ -48,6 +49,26 @@ std::string Evidence::block(const std::string& name) const {
         // "levers.final": issue 9's closing before/after, row 1 against row 10, and row 10's profile.
         if (view == "final") return render_levers_final(rows);
         throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want final or rung.ROW, e.g. rung.3a)");
+    }
+    // A make run-synflood directory (synflood.json): "synflood" is the flood's counters table with the meta
+    // line; "synflood.clients", ".accept", ".rtt", ".synack" the other tables, ".findings" a line per case,
+    // ".quote" RUNBOOK.md's one line. A text file of the directory (synflood.cookie.annotate.txt) is shown
+    // as it is, below.
+    if (file_exists(dir_ + "/" + base + "/synflood.json") && !(dot != std::string::npos && (name.ends_with(".txt") || name.ends_with(".md")))) {
+        std::string path = dir_ + "/" + base + "/synflood.json";
+        std::vector<SynCase> cases = parse_synflood_json(read_text(path), path);
+        if (dot == std::string::npos) {
+            std::string meta = dir_ + "/" + base + "/meta.json";
+            return render_syn_counters(cases) + (file_exists(meta) ? "\n" + meta_line(read_text(meta), meta) + "\n" : "");
+        }
+        std::string view = name.substr(dot + 1);
+        if (view == "clients") return render_syn_clients(cases);
+        if (view == "accept") return render_syn_accept(cases);
+        if (view == "rtt") return render_syn_rtt(cases);
+        if (view == "synack") return render_syn_synack(cases);
+        if (view == "findings") return render_syn_findings(cases);
+        if (view == "quote") return render_syn_quote(cases);
+        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want clients, accept, rtt, synack, findings or quote)");
     }
     if (file_exists(dir_ + "/" + base + "/cc.json")) {
         std::string path = dir_ + "/" + base + "/cc.json";

@@ -8,7 +8,8 @@
 // as a difference (stale_tables), and `experiments` rewrites it.
 // A directory holding cc.json (make run-cc) renders from it instead: blocks NAME (the table and the
 // meta line), NAME.checks and NAME.ss (report/cc.h). One holding levers.json (make run-levers): NAME (table,
-// verdicts, meta line) and NAME.rung.ROW (one line quoting a row, for RUNBOOK.md; report/levers.h).
+// verdicts, meta line) and NAME.rung.ROW (one line quoting a row, for RUNBOOK.md; report/levers.h). One
+// holding synflood.json (make run-synflood): NAME and its views (report/synflood.h, evidence.cc).
 #pragma once
 
 #include <string>

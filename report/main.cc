@@ -8,6 +8,7 @@
 //   churn-report probe DIR SCENARIO                     DIR/SCENARIO.{tw.csv,probe.json} from churn-probe watch
 //   churn-report cc DIR                                 DIR/cc.{json,md,gp} from lab/cc.sh's runs (make run-cc)
 //   churn-report levers DIR                             DIR/levers.{json,md,gp} from lab/levers.sh (make run-levers)
+//   churn-report synflood DIR                           DIR/synflood.{json,md,gp} from lab/synflood.sh (make run-synflood)
 //
 // Exit status: 0 ok, 1 --check found a difference, 2 a missing or malformed input (one line on stderr).
 #include <iostream>
@@ -23,6 +24,7 @@
 #include "report/probe_run.h"
 #include "report/results.h"
 #include "report/splice.h"
+#include "report/synflood.h"
 #include "report/table.h"
 
 using namespace churn::report;
@@ -114,6 +116,17 @@ int cmd_levers(const std::string& dir) {
     return 0;
 }
 
+// Like levers: gnuplot runs synflood.gp in DIR (lab/synflood.sh) and writes synrecv.svg.
+int cmd_synflood(const std::string& dir) {
+    std::vector<SynCase> cases = load_synflood_dir(dir);
+    std::string md = render_synflood_md(cases);
+    write_text(dir + "/synflood.json", synflood_json(cases));
+    write_text(dir + "/synflood.md", md);
+    write_text(dir + "/synflood.gp", synflood_gnuplot(cases));
+    std::cout << md;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,6 +166,11 @@ int main(int argc, char** argv) {
                                                 "DIR/levers.md, DIR/levers.gp (gnuplot: levers.svg)");
     levers->add_option("DIR", levers_dir, "results directory (with rows.tsv)")->required();
 
+    std::string synflood_dir;
+    auto* synflood = app.add_subcommand("synflood", "the cases of lab/synflood.sh (DIR/cases.tsv, DIR/CASE/): DIR/synflood.json, "
+                                                    "DIR/synflood.md, DIR/synflood.gp (gnuplot: synrecv.svg)");
+    synflood->add_option("DIR", synflood_dir, "results directory (with cases.tsv)")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -169,6 +187,7 @@ int main(int argc, char** argv) {
         if (*probe) return cmd_probe(probe_dir, probe_scenario);
         if (*cc) return cmd_cc(cc_dir);
         if (*levers) return cmd_levers(levers_dir);
+        if (*synflood) return cmd_synflood(synflood_dir);
     } catch (const ReportError& e) {
         std::cerr << "churn-report: " << e.what() << "\n";
         return 2;
