@@ -28,7 +28,7 @@ WARMUP     ?= 0
 RTT        ?= 0
 export RATE DURATION CONNS SIZE WARMUP RTT
 
-MODULES    := loop server client probe pcap report link sysctl
+MODULES    := loop server client probe pcap report link sysctl synflood
 MODULES    := $(foreach m,$(MODULES),$(if $(wildcard $(m)/*.cc),$(m)))
 
 lib_srcs    = $(filter-out $(1)/main.cc,$(wildcard $(1)/*.cc))

@@ -92,7 +92,12 @@ BulkSender::~BulkSender() {
 
 void BulkSender::start() {
     std::string cc = opt_.cc;
-    SockResult c = connect_tcp(opt_.url.endpoint, [&cc](int fd) {
+    int mss = opt_.mss;
+    SockResult c = connect_tcp(opt_.url.endpoint, [&cc, mss](int fd) {
+        // --mss: before connect(), so the SYN advertises it (loop/socket.cc, set_maxseg).
+        if (mss) {
+            if (int err = set_maxseg(fd, mss).error()) return err;
+        }
         if (cc.empty()) return 0;
         // Per socket, before connect(): the experiment compares algorithms on the same path without
         // touching the namespace's net.ipv4.tcp_congestion_control. ENOENT means the kernel has no such
@@ -262,7 +267,8 @@ nlohmann::json BulkSender::json() const {
     }
     j["mean_cwnd"] = samples_.empty() ? 0.0 : cwnd / samples_.size();
     j["mean_ssthresh"] = n_ss ? ssthresh / n_ss : 0.0;
-    j["mss"] = samples_.empty() ? 0 : samples_.back().mss;
+    j["mss"] = samples_.empty() ? 0 : samples_.back().mss;  // tcp_info's snd_mss, as the handshake settled it
+    j["mss_option"] = opt_.mss ? nlohmann::json(opt_.mss) : nlohmann::json(nullptr);  // --mss, null when unset
     j["ss_lines"] = ss_lines_;
     nlohmann::json arr = nlohmann::json::array();
     for (const TcpSample& s : samples_)

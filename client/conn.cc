@@ -31,16 +31,19 @@ void Conn::connect_socket() {
     connect_start_us_ = mono_us();
     if (has_request_) ++req_.attempts;
     source_ = load_.next_source();
-    SockResult c;
-    if (source_ < 0) {
-        c = connect_tcp(load_.options().url.endpoint);
-    } else {
+    const Options& o = load_.options();
+    const Endpoint* src = source_ < 0 ? nullptr : &o.sources[static_cast<size_t>(source_)];
+    SockResult c = connect_tcp(o.url.endpoint, [&o, src](int fd) {
         // --source: the local address is ours to choose, the port stays the kernel's (bind_source binds
         // with IP_BIND_ADDRESS_NO_PORT). An address that is not on this host was refused at startup
         // (main.cc), so an EADDRNOTAVAIL here is the port search running out, as without --source.
-        const Endpoint& src = load_.options().sources[static_cast<size_t>(source_)];
-        c = connect_tcp(load_.options().url.endpoint, [&src](int fd) { return bind_source(fd, src).error(); });
-    }
+        if (src) {
+            if (int err = bind_source(fd, *src).error()) return err;
+        }
+        // --mss: before connect(), or the SYN has already gone out with the route's MSS.
+        if (o.mss) return set_maxseg(fd, o.mss).error();
+        return 0;
+    });
     if (c.status == Io::Error) {
         // Failed inside connect() itself: EADDRNOTAVAIL (no free local port: the churn failure),
         // EMFILE (out of fds). No packet left the host; nothing to wait for.
@@ -197,7 +200,7 @@ void Conn::response_complete(uint64_t now_us) {
     has_request_ = false;
     ++served_;
     deadline_us_ = 0;
-    load_.request_done(req_, now_us, now_us - send_start_us_, parser_.status());
+    load_.request_done(req_, now_us, now_us - send_start_us_, parser_.status(), parser_.body_bytes());
     if (!parser_.keep_alive()) {
         // "Connection: close": the server will close, so let it close first and take the TIME-WAIT
         // (that is what churn-server --close server is for). Wait for its FIN, bounded by --timeout.

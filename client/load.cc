@@ -207,9 +207,9 @@ void Load::connect_failed(Conn& c, int err, bool immediate) {
     });
 }
 
-void Load::request_done(const Request& r, uint64_t now_us, uint64_t request_us, int status) {
+void Load::request_done(const Request& r, uint64_t now_us, uint64_t request_us, int status, uint64_t body_bytes) {
     if (status >= 400) stats_.record_proto(ProtoError::Status4xx5xx);
-    if (measuring(r.intended_us)) stats_.record_ok(now_us - r.intended_us, request_us);
+    if (measuring(r.intended_us)) stats_.record_ok(now_us - r.intended_us, request_us, body_bytes);
 }
 
 void Load::request_failed(Conn& c, const Request& r, Failure why) {

@@ -42,7 +42,7 @@ public:
     // --source: the index of the local address the next connection binds to (in turn), -1 without it.
     int next_source();
     void connect_failed(Conn& c, int err, bool immediate);
-    void request_done(const Request& r, uint64_t now_us, uint64_t request_us, int status);
+    void request_done(const Request& r, uint64_t now_us, uint64_t request_us, int status, uint64_t body_bytes);
     void request_failed(Conn& c, const Request& r, Failure why);
     void proto_error(ProtoError e);
     void count_errno(int err);

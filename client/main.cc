@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
     info.duration_s = opt.duration_s;
     info.connections = opt.connections;
     info.linger0 = opt.linger0;
+    info.mss = opt.mss;
     for (const char* k : {"net/ipv4/ip_local_port_range", "net/ipv4/tcp_tw_reuse", "net/ipv4/tcp_fin_timeout",
                           "net/ipv4/tcp_max_tw_buckets", "net/ipv4/tcp_congestion_control"})
         // net.* answers for the namespace we run in: inside a lab host, that host's value ("" when absent).

@@ -67,6 +67,12 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     cli::add_number(app, "--retry-delay", opt.retry_delay_ms, "ms before a failed connect is tried again", 1, 60'000);
     cli::add_number(app, "-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)", 0,
                     1'000'000'000'000);
+    // 88..32767: what the kernel's TCP_MAXSEG takes (TCP_MIN_MSS .. MAX_TCP_WINDOW); a larger value would
+    // fail every setsockopt with EINVAL, counted per connection instead of refused once here.
+    cli::add_number(app, "--mss", opt.mss,
+                    "TCP_MAXSEG on every socket before connect(), so the SYN advertises MSS N (e.g. 1400; a SYN "
+                    "cookie rounds it down to 1300). Default: not set (the route's MTU - 40)",
+                    88, 32767);
     app.add_flag("!--no-nodelay", opt.nodelay, "leave Nagle on (default: TCP_NODELAY)");
     app.add_flag("--linger0", opt.linger0,
                  "SO_LINGER {1,0} before every close(): the close sends RST, this host keeps no TIME-WAIT, and "

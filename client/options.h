@@ -33,6 +33,7 @@ struct Options {
     std::string cc;               // bulk: TCP_CONGESTION for the socket (empty = the namespace default)
     double sample_ms = 100;       // bulk: tcp_info sampling interval
     bool nodelay = true;
+    int mss = 0;                  // --mss: TCP_MAXSEG before every connect(), the MSS the SYN advertises; 0 = not set
     bool linger0 = false;         // SO_LINGER {1, 0} before every close(): RST, no TIME-WAIT (bulk: with --bytes)
     std::vector<Endpoint> sources;  // --source: local IPv4 addresses (port 0), used in turn; empty = the kernel's choice
     uint64_t bytes = 0;           // bulk: send exactly this many bytes, then close (0 = for --duration)

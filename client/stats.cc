@@ -15,8 +15,9 @@ const char* proto_error_name(ProtoError e) {
     return "?";
 }
 
-void Stats::record_ok(uint64_t latency_us, uint64_t request_us) {
+void Stats::record_ok(uint64_t latency_us, uint64_t request_us, uint64_t body) {
     ++ok;
+    body_bytes += body;
     ++now_sec.requests;
     latency.record(latency_us);
     request.record(request_us);
@@ -85,6 +86,7 @@ nlohmann::json stats_json(const Stats& s, const RunInfo& info) {
     j["elapsed_s"] = info.elapsed_s;
     j["connections"] = info.connections;
     j["linger0"] = info.linger0;
+    j["mss"] = info.mss ? nlohmann::json(info.mss) : nlohmann::json(nullptr);
     nlohmann::json src = nlohmann::json::array();
     for (const Stats::Source& x : s.sources)
         src.push_back({{"addr", x.addr}, {"connects", x.connects}, {"errors", errno_map(x.errors)}});
@@ -97,6 +99,7 @@ nlohmann::json stats_json(const Stats& s, const RunInfo& info) {
     j["latency_us"] = s.latency.summary_json();
     j["connect_us"] = s.connect.summary_json();
     j["request_us"] = s.request.summary_json();
+    j["body_bytes"] = s.body_bytes;
     j["handshakes"] = s.handshakes;
     j["handshakes_per_s"] = info.elapsed_s > 0 ? s.handshakes / info.elapsed_s : 0.0;
     j["requests_per_connection"] = s.handshakes ? static_cast<double>(s.ok) / s.handshakes : 0.0;

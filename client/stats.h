@@ -27,6 +27,9 @@ struct Stats {
     Histogram request;   // request written → response complete, on an established connection
     uint64_t ok = 0, failed = 0, unfinished = 0, scheduled = 0;
     uint64_t handshakes = 0;  // connections established
+    // Response body bytes of the requests counted in `ok`: with -n 1 and a large server --size, the
+    // download's throughput is body_bytes / request_us (request written -> last body byte read).
+    uint64_t body_bytes = 0;
     uint64_t closes_by_server = 0;
     std::map<int, uint64_t> errors;  // errno → count
     uint64_t proto[static_cast<int>(ProtoError::count)] = {};
@@ -51,7 +54,7 @@ struct Stats {
     Second now_sec;       // the second being filled
     Histogram sec_latency;
 
-    void record_ok(uint64_t latency_us, uint64_t request_us);
+    void record_ok(uint64_t latency_us, uint64_t request_us, uint64_t body = 0);
     void record_given_up(uint64_t age_us, bool unfinished);
     void record_handshake(uint64_t connect_us, int source = -1);  // source: index into `sources`, -1 = none
     void record_errno(int err, double since_start_s, int source = -1);
@@ -69,6 +72,7 @@ struct RunInfo {
     int connections;
     int ports_in_range;
     bool linger0 = false;
+    int mss = 0;  // --mss, 0 = not set (JSON null)
     std::map<std::string, std::string> sysctl;
 };
 nlohmann::json stats_json(const Stats& s, const RunInfo& info);

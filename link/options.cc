@@ -96,7 +96,7 @@ int parse_link_cli(int argc, const char* const* argv, LinkOptions& opt, std::ost
                  "--delay.\nPrints 'ready' on stdout once both devices exist; stops after --duration or on "
                  "SIGINT/SIGTERM."};
     app.name("churn-link");
-    std::string seed = "1", duration = "600", rt = "10", cpu = "none", spin = "100";
+    std::string seed = "1", drop_synack = "0", duration = "600", rt = "10", cpu = "none", spin = "100";
     Knob delay, loss, rate, qpkts, qbytes;
     app.add_option("--ns-a", opt.ns_a, "namespace of end A (name in /run/netns, or a path)")->required()->type_name("NS");
     app.add_option("--ns-b", opt.ns_b, "namespace of end B")->required()->type_name("NS");
@@ -107,6 +107,11 @@ int parse_link_cli(int argc, const char* const* argv, LinkOptions& opt, std::ost
     add_knob(app, rate, "rate", "bottleneck rate (default: none)", "MBIT");
     add_knob(app, qpkts, "queue-pkts", "drop-tail limit on the bottleneck backlog (default 1000)", "N");
     add_knob(app, qbytes, "queue-bytes", "drop-tail limit on the bottleneck backlog in bytes", "BYTES");
+    app.add_option("--drop-synack", drop_synack,
+                   "drop the first N SYN-ACKs (SYN and ACK set) of every connection (4-tuple and client ISN), in "
+                   "either direction, before loss and queue; counted per direction as dropped_synack. The flow "
+                   "table holds 65536 connections, the oldest forgotten first (default 0: none)")
+        ->type_name("N");
     app.add_option("--seed", seed, "seed of the loss PRNG (default 1)")->type_name("N");
     app.add_option("--duration", duration, "stop after this many seconds (default 600)")->type_name("S");
     app.add_option("--rt-priority", rt, "SCHED_FIFO priority, so the link runs the moment a packet is due "
@@ -151,6 +156,10 @@ int parse_link_cli(int argc, const char* const* argv, LinkOptions& opt, std::ost
             if (q[i][0]->empty() && q[i][1]->empty()) dirs[i]->queue_pkts = 1000;
         }
         opt.seed = to_count("--seed", seed, 0);
+        opt.drop_synack = to_count("--drop-synack", drop_synack, 0);
+        // A bound: beyond a handful, the server (tcp_synack_retries, 5) or the client (tcp_syn_retries, 6)
+        // gives up long before the link would let a SYN-ACK through.
+        if (opt.drop_synack > 100) throw BadValue{"--drop-synack: must be <= 100, got " + drop_synack};
         opt.duration_s = to_number("--duration", duration);
         if (opt.duration_s <= 0) throw BadValue{"--duration: must be > 0 s (every link run stops by itself), got " + duration};
         // A bound, not only a sign: seconds become integer nanoseconds for the timer, and 1e300 s does not fit

@@ -14,6 +14,7 @@ struct LinkOptions {
     std::string dev_a = "churn-a", dev_b = "churn-b";
     DirectionConfig ab, ba;                 // A->B and B->A
     uint64_t seed = 1;
+    uint64_t drop_synack = 0;               // drop the first N SYN-ACKs of every connection (link/synack.h)
     double duration_s = 600;                // every run stops by itself; > 0
     int rt_priority = 10;                   // SCHED_FIFO priority (1-99); 0 = normal scheduling
     int cpu = -1;                           // pin to this CPU (sched_setaffinity); -1 = let the kernel choose

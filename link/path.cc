@@ -70,4 +70,10 @@ Fate PathModel::refuse(uint64_t len) {
     return Fate::NoBuffer;
 }
 
+void PathModel::drop_synack(uint64_t len) {
+    ++stats_.packets_in;
+    stats_.bytes_in += len;
+    ++stats_.dropped_synack;
+}
+
 }  // namespace churn

@@ -39,12 +39,13 @@ struct DirectionConfig {
 struct DirectionStats {
     uint64_t packets_in = 0, bytes_in = 0;                 // read from the entry TUN device
     uint64_t delivered_packets = 0, delivered_bytes = 0;   // written to the exit TUN device
+    uint64_t dropped_synack = 0;                           // 0. --drop-synack (link/synack.h)
     uint64_t dropped_loss = 0;                             // 1. random loss
     uint64_t dropped_queue = 0;                            // 2. drop-tail overflow
     uint64_t dropped_no_buffer = 0;                        // the packet pool was at its cap (should stay 0)
     uint64_t write_errors = 0;                             // write() to the exit device failed
-    // Every packet read ends in exactly one of: delivered, dropped_loss, dropped_queue, dropped_no_buffer,
-    // write_errors, undelivered_at_exit. So packets_in is their sum (run.cc checks it at exit).
+    // Every packet read ends in exactly one of: delivered, dropped_synack, dropped_loss, dropped_queue,
+    // dropped_no_buffer, write_errors, undelivered_at_exit. So packets_in is their sum (run.cc checks it at exit).
     uint64_t undelivered_at_exit = 0;                      // still in the queue or delay line at stop
     uint64_t max_backlog_packets = 0, max_backlog_bytes = 0;
 };
@@ -98,6 +99,9 @@ public:
     // A packet the runtime had no buffer for (read into scratch, cannot be held). It still takes its loss
     // draw, so packet n keeps its verdict: counted as a loss if the seed says so, else as no_buffer.
     Fate refuse(uint64_t len);
+    // A packet the --drop-synack filter took (step 0, before loss). It still uses up its index n, so every
+    // later packet meets the same loss draw it would have met had this one passed.
+    void drop_synack(uint64_t len);
 
     const DirectionConfig& config() const { return cfg_; }
     const Bottleneck& bottleneck() const { return bottleneck_; }

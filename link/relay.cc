@@ -33,6 +33,13 @@ void Direction::on_events(uint32_t) {
         // has no receive timestamps). Under load this is late by however long the packet sat in the
         // device's queue before we got to it.
         uint64_t now_ns = mono_ns();
+        // 0. --drop-synack, before the pool check: a SYN-ACK counts toward its N whether or not we had a
+        //    buffer for it, so "the first N" means the first N that reached the link.
+        if (synack_ && synack_->drop(reinterpret_cast<const uint8_t*>(buf), r.bytes)) {
+            model_.drop_synack(r.bytes);
+            if (slot != PacketPool::kNone) pool_.give(slot);
+            continue;
+        }
         if (slot == PacketPool::kNone) {
             // Pool at its cap: the packet is read (so the device's queue keeps moving) and dropped. It still
             // takes its loss draw (refuse), so the packets after it keep theirs. Counted apart; it means

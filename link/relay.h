@@ -26,12 +26,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "client/histogram.h"
 #include "link/path.h"
 #include "link/pool.h"
 #include "link/ring.h"
+#include "link/synack.h"
 #include "loop/reactor.h"
 
 namespace churn {
@@ -57,6 +59,10 @@ public:
               uint64_t max_spin_ns = kMaxAdvanceNs)
         : name_(std::move(name)), reactor_(reactor), pool_(pool), in_fd_(in_fd), out_fd_(out_fd),
           model_(std::move(model)), max_spin_ns_(max_spin_ns) {}
+
+    // --drop-synack N: drop the first N SYN-ACKs of each connection that crosses this direction.
+    void drop_synacks(uint64_t n) { synack_ = n ? std::make_unique<SynAckDropper>(n) : nullptr; }
+    const SynAckDropper* synack_filter() const { return synack_.get(); }
 
     void on_events(uint32_t events) override;  // in_fd readable
     // At stop: count what is still in flight as undelivered and give its buffers back.
@@ -86,6 +92,7 @@ private:
     PacketPool& pool_;
     int in_fd_, out_fd_;
     PathModel model_;
+    std::unique_ptr<SynAckDropper> synack_;  // null without --drop-synack
     uint64_t max_spin_ns_;
     Ring<InFlight> line_{1024};
     bool armed_ = false;

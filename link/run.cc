@@ -29,7 +29,7 @@ namespace {
 // Enough for ~2.6 s of 100 Mbit/s in flight (64 MiB of 2 KiB slots); grown only as needed.
 constexpr size_t kMaxSlots = 32768;
 
-nlohmann::ordered_json direction_json(const Direction& d) {
+nlohmann::ordered_json direction_json(const Direction& d, uint64_t synack_n) {
     const DirectionConfig& c = d.model().config();
     const DirectionStats& s = d.model().stats();
     const ReleaseStats& r = d.release_stats();
@@ -39,11 +39,16 @@ nlohmann::ordered_json direction_json(const Direction& d) {
           {"loss_pct", c.loss_pct},
           {"rate_mbit", c.rate_bps / 1e6},  // 0 = no bottleneck
           {"queue_pkts", c.queue_pkts},     // 0 = no packet limit
-          {"queue_bytes", c.queue_bytes}}},  // 0 = no byte limit
+          {"queue_bytes", c.queue_bytes},  // 0 = no byte limit
+          {"drop_synack", d.synack_filter() ? synack_n : 0}}},
         {"packets_in", s.packets_in},
         {"bytes_in", s.bytes_in},
         {"delivered_packets", s.delivered_packets},
         {"delivered_bytes", s.delivered_bytes},
+        {"dropped_synack", s.dropped_synack},
+        // --drop-synack's table: connections it remembers at exit, and how many it had to forget.
+        {"synack_flows", d.synack_filter() ? d.synack_filter()->flows() : 0},
+        {"synack_flows_evicted", d.synack_filter() ? d.synack_filter()->evicted() : 0},
         {"dropped_loss", s.dropped_loss},
         {"dropped_queue", s.dropped_queue},
         {"dropped_no_buffer", s.dropped_no_buffer},
@@ -54,7 +59,7 @@ nlohmann::ordered_json direction_json(const Direction& d) {
         {"max_backlog_bytes", s.max_backlog_bytes},
         // Every packet read has exactly one fate; a packet with none would be a bug in the link itself.
         {"unaccounted", static_cast<int64_t>(s.packets_in) -
-                            static_cast<int64_t>(s.delivered_packets + s.dropped_loss + s.dropped_queue +
+                            static_cast<int64_t>(s.delivered_packets + s.dropped_synack + s.dropped_loss + s.dropped_queue +
                                                  s.dropped_no_buffer + s.write_errors + s.undelivered_at_exit)},
         // How exactly packets left at their due time (relay.h, "Timer advance"): the distribution, since
         // on a shared host the mean mixes "all a little late" with "a few very late".
@@ -76,10 +81,12 @@ nlohmann::ordered_json direction_json(const Direction& d) {
 void print_summary(const Direction& d, const char* sep) {
     const DirectionStats& s = d.model().stats();
     double lost_pct = s.packets_in ? 100.0 * s.dropped_loss / s.packets_in : 0;
-    std::printf("%s %llu in (%.1f MB), %llu delivered, %llu lost (%.3f %%), %llu queue drops, max backlog %llu pkts%s",
+    std::printf("%s %llu in (%.1f MB), %llu delivered, %llu lost (%.3f %%), %llu queue drops, max backlog %llu pkts",
                 d.name().c_str(), (unsigned long long)s.packets_in, s.bytes_in / 1e6,
                 (unsigned long long)s.delivered_packets, (unsigned long long)s.dropped_loss, lost_pct,
-                (unsigned long long)s.dropped_queue, (unsigned long long)s.max_backlog_packets, sep);
+                (unsigned long long)s.dropped_queue, (unsigned long long)s.max_backlog_packets);
+    if (d.synack_filter()) std::printf(", %llu SYN-ACKs dropped", (unsigned long long)s.dropped_synack);
+    std::printf("%s", sep);
 }
 
 }  // namespace
@@ -156,6 +163,8 @@ int link_main(int argc, const char* const* argv) {
     uint64_t spin_ns = opt.spin_max_us * 1000;
     Direction ab("A->B", reactor, pool, a.fd, b.fd, PathModel(opt.ab, loss_ab), spin_ns);
     Direction ba("B->A", reactor, pool, b.fd, a.fd, PathModel(opt.ba, loss_ba), spin_ns);
+    ab.drop_synacks(opt.drop_synack);
+    ba.drop_synacks(opt.drop_synack);
     reactor.watch(a.fd, EPOLLIN, &ab);
     reactor.watch(b.fd, EPOLLIN, &ba);
     reactor.after(static_cast<uint64_t>(opt.duration_s * 1e6), [&] { reactor.stop(); });
@@ -165,6 +174,9 @@ int link_main(int argc, const char* const* argv) {
     std::printf("ready %s in %s, %s in %s\n", a.name.c_str(), opt.ns_a.c_str(), b.name.c_str(), opt.ns_b.c_str());
     std::printf("churn-link: A->B %s\n", describe(opt.ab).c_str());
     std::printf("churn-link: B->A %s\n", describe(opt.ba).c_str());
+    if (opt.drop_synack)
+        std::printf("churn-link: dropping the first %llu SYN-ACK(s) of every connection, both directions\n",
+                    (unsigned long long)opt.drop_synack);
     std::fflush(stdout);
 
     uint64_t t0 = mono_us();
@@ -209,8 +221,8 @@ int link_main(int argc, const char* const* argv) {
             {"cpu_s", cpu_s},
             {"cpu_pct", elapsed > 0 ? 100.0 * cpu_s / elapsed : 0.0},
             {"pool_slots", pool.allocated()},
-            {"ab", direction_json(ab)},
-            {"ba", direction_json(ba)},
+            {"ab", direction_json(ab, opt.drop_synack)},
+            {"ba", direction_json(ba, opt.drop_synack)},
         };
         std::ofstream f(opt.json_path);
         f << j.dump(2) << "\n";

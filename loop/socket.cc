@@ -173,6 +173,15 @@ SockResult set_linger0(int fd) {
     return SockResult::ok();
 }
 
+SockResult set_maxseg(int fd, int mss) {
+    // Set before connect() it becomes the socket's user_mss: tcp_connect_init() clamps the MSS the SYN
+    // advertises to it (tcp_mss_clamp), so the peer learns N instead of MTU - 40. After the handshake it
+    // could only lower what we send, not what the peer sends us. The route's MTU still wins when it is
+    // smaller: a value above MTU - 40 changes nothing on the wire.
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &mss, sizeof mss) < 0) return SockResult::error(errno);
+    return SockResult::ok();
+}
+
 SockResult close_fd(int fd) { return ::close(fd) < 0 ? SockResult::error(errno) : SockResult::ok(); }
 
 std::string local_str(int fd) {

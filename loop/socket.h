@@ -74,6 +74,9 @@ SockResult accept_one(int listen_fd);
 // setsockopt wrappers: Ok or Error, so callers on hot paths can count instead of throw.
 SockResult set_nodelay(int fd, bool on);
 SockResult set_linger0(int fd);
+// TCP_MAXSEG before connect(): the MSS this socket advertises in its SYN (and the most it will send).
+// The kernel takes 88 (TCP_MIN_MSS) .. 32767 (MAX_TCP_WINDOW), else EINVAL.
+SockResult set_maxseg(int fd, int mss);
 
 // Close with the result checked: close() on a socket can report a pending error, and EBADF here is a
 // bookkeeping bug we want to see.

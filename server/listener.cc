@@ -31,9 +31,18 @@ Listener::Listener(Reactor& reactor, const ServerOptions& opt, const Responses& 
         ::close(spare_fd_);
         throw;
     }
-    // Connections may already be queued between listen() and here; EPOLL_CTL_ADD reports a socket that
-    // is already readable, so the first edge is not lost.
-    reactor_.watch(fd_, EPOLLIN, this);
+    started_us_ = mono_us();
+    if (opt.accept_for_us == 0) {
+        // --accept-for 0: listen() but never accept(); the queue fills from the first handshake on.
+        accepting_ = false;
+        stats_.accept_stopped_at_s = 0;
+    } else {
+        // Connections may already be queued between listen() and here; EPOLL_CTL_ADD reports a socket
+        // that is already readable, so the first edge is not lost.
+        reactor_.watch(fd_, EPOLLIN, this);
+        if (opt.accept_for_us != ServerOptions::kAcceptAlways)
+            accept_stop_ = reactor_.after(opt.accept_for_us, [this] { stop_accepting(); });
+    }
     // One periodic timer for every connection's timeouts (timeouts.h says why not one each).
     if (uint64_t every = timeouts_.sweep_interval_us())
         sweep_ = reactor_.every(every, [this] { timeouts_.sweep(mono_us()); });
@@ -41,6 +50,7 @@ Listener::Listener(Reactor& reactor, const ServerOptions& opt, const Responses& 
 
 Listener::~Listener() {
     if (sweep_) reactor_.cancel(sweep_);
+    if (accept_stop_) reactor_.cancel(accept_stop_);
     if (fd_ >= 0) {
         if (reactor_.watching(fd_)) reactor_.forget(fd_);
         ::close(fd_);
@@ -50,7 +60,20 @@ Listener::~Listener() {
 
 std::string Listener::local() const { return local_str(fd_); }
 
+// --accept-for ran out (listener.h says what the kernel does from here on). forget(), not close(): a
+// closed listener would answer every SYN with RST (ECONNREFUSED at once), which is a different failure
+// from a server that is alive but does not take its connections. Out of epoll, no edge wakes us for
+// nothing; events already fetched in this batch, and a deferred accept, are dropped by the reactor.
+void Listener::stop_accepting() {
+    accept_stop_ = 0;
+    accepting_ = false;
+    if (reactor_.watching(fd_)) reactor_.forget(fd_);
+    stats_.accept_stopped_at_s = static_cast<double>(mono_us() - started_us_) / 1e6;
+}
+
 void Listener::on_events(uint32_t) {
+    // retry_later()'s timer calls us directly, not through epoll: it must not revive accepting.
+    if (!accepting_) return;
     for (int n = 0; n < kAcceptsPerWakeup; ++n) {
         SockResult r = accept_(fd_);
         if (r.status == Io::Ok) {

@@ -30,6 +30,23 @@
 // second): the send timeout would close it anyway, and it holds the most memory of all. So it goes
 // before a newcomer is refused, oldest stall first, and with the same reset as its timeout
 // (Connection::evict).
+//
+// --accept-for: a server that stops calling accept() while the clients keep coming, on purpose (a stuck
+// worker, a server busy elsewhere). The listener leaves epoll but stays open, so the kernel still
+// completes handshakes into its accept queue until that holds backlog + 1 connections
+// (sk_acceptq_is_full is `queued > backlog`). From then on, in the kernel (net/ipv4/tcp_input.c,
+// tcp_minisocks.c; tcp_abort_on_overflow=0, the default):
+//   - a client's third ACK (or its first data, which carries the ACK) finds no room: the child socket is
+//     not created, TcpExtListenOverflows and TcpExtListenDrops each count one, and the ACK is dropped.
+//     The request stays in the SYN queue, marked acked, and the server retransmits its SYN-ACK (1 s, 2 s,
+//     ...), so the client's ACKs come again and are counted again. The client, though, is ESTABLISHED
+//     since it sent that ACK: its connect() returned at once, and it is its request that waits. (With
+//     tcp_abort_on_overflow=1 the server would answer RST instead: a fast ECONNRESET, no retries.)
+//   - a new SYN is dropped before any SYN-ACK (tcp_conn_request: "if (sk_acceptq_is_full(sk))"),
+//     counted in both counters again, cookies or not. That client's connect() waits for its own SYN
+//     retransmit: 1 s, then 3 s, 7 s after the first SYN. That is where the connect times show it.
+// Nothing in the server's own counters moves meanwhile: "accepted" just stops growing. The kernel's
+// counters (churn-probe nstat, nstat) and `ss -ltn` (Recv-Q = queued, Send-Q = backlog) tell the story.
 #pragma once
 
 #include <functional>
@@ -72,6 +89,7 @@ public:
     void set_accept_for_test(std::function<SockResult(int)> fn) { accept_ = std::move(fn); }
 
 private:
+    void stop_accepting();
     void admit(int fd);
     bool shed_one(int err);
     void retry_later();
@@ -84,6 +102,9 @@ private:
     int fd_ = -1;
     int spare_fd_ = -1;
     bool retry_armed_ = false;
+    bool accepting_ = true;  // false once --accept-for ran out: on_events then accepts nothing
+    uint64_t started_us_ = 0;
+    TimerId accept_stop_ = 0;
     std::function<SockResult(int)> accept_ = accept_one;
     Timeouts timeouts_;
     TimerId sweep_ = 0;

@@ -30,6 +30,9 @@ nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, c
     return {
         {"listen", local},
         {"accepted", s.accepted},
+        // --accept-for: when accept() stopped (seconds after listen), null when it never did.
+        {"accept_stopped_at_s", s.accept_stopped_at_s < 0 ? nlohmann::ordered_json(nullptr)
+                                                          : nlohmann::ordered_json(s.accept_stopped_at_s)},
         {"rejected", s.rejected},
         {"shed", s.shed},
         {"requests", s.requests},
@@ -59,6 +62,9 @@ nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, c
           {"nodelay", opt.nodelay},
           {"backlog", opt.backlog},
           {"reuseport", opt.reuseport},
+          {"accept_for_ms", opt.accept_for_us == ServerOptions::kAcceptAlways
+                                ? nlohmann::ordered_json(nullptr)
+                                : nlohmann::ordered_json(opt.accept_for_us / 1e3)},
           {"max_conns", opt.max_conns},
           {"evict", opt.evict},
           {"header_timeout_ms", opt.header_timeout_us / 1e3},

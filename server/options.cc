@@ -41,13 +41,13 @@ double to_seconds(const char* name, const std::string& text) {
 }
 
 // "10s", "500ms", or a bare number of seconds ("2.5"), as microseconds; 0 turns the clock off.
-uint64_t to_timeout_us(const char* name, const std::string& text) {
+uint64_t to_timeout_us(const char* name, const std::string& text, const char* zero = "0 = off") {
     char* end = nullptr;
     double v = std::strtod(text.c_str(), &end);
     std::string unit = end ? std::string(end) : "";
     double scale = unit == "ms" ? 1e3 : (unit == "s" || unit.empty()) ? 1e6 : 0;
     if (text.empty() || end == text.c_str() || scale == 0 || !std::isfinite(v))
-        throw BadValue{std::string(name) + ": '" + text + "' is not a duration (e.g. 10s, 500ms, 0 = off)"};
+        throw BadValue{std::string(name) + ": '" + text + "' is not a duration (e.g. 10s, 500ms, " + zero + ")"};
     if (v < 0) throw BadValue{std::string(name) + ": must be >= 0"};
     if (v * scale > 86400e6) throw BadValue{std::string(name) + ": must be <= 86400s"};
     double us = std::ceil(v * scale);  // round up: a timeout never fires early
@@ -66,7 +66,7 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
                  "Answers every request with the same --size byte body; counts who closed each connection."};
     app.name("churn-server");
     std::string size = "64", close = "client", nodelay = "on", backlog = "4096", max_conns = "0", duration = "0";
-    std::string evict = "on", header_timeout = "10s", body_timeout = "10s", idle_timeout = "75s", send_timeout = "10s";
+    std::string accept_for, evict = "on", header_timeout = "10s", body_timeout = "10s", idle_timeout = "75s", send_timeout = "10s";
     app.add_option("--listen", opt.listen, "address to listen on: IPv4:PORT, [IPv6]:PORT or PORT")
         ->required()
         ->type_name("ADDR:PORT");
@@ -86,6 +86,11 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
     app.add_option("--backlog", backlog, "listen() backlog (default 4096; the kernel caps it at somaxconn)")
         ->type_name("N");
     app.add_flag("--reuseport", opt.reuseport, "SO_REUSEPORT on the listening socket");
+    app.add_option("--accept-for", accept_for,
+                   "stop calling accept() this long after start (2s, 500ms; 0 = never accept): the listener stays "
+                   "open, so the accept queue fills to --backlog and the kernel counts TcpExtListenOverflows for "
+                   "each handshake after that (default: accept for the whole run)")
+        ->type_name("DURATION");
     app.add_option("--max-conns", max_conns, "open connections allowed (0 = unlimited); at the limit a new "
                                              "connection evicts an old one (--evict), or is closed at once")
         ->type_name("N");
@@ -127,6 +132,8 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
         opt.backlog = static_cast<int>(to_integer("--backlog", backlog, 1, std::numeric_limits<int>::max()));
         opt.max_conns = static_cast<uint64_t>(
             to_integer("--max-conns", max_conns, 0, std::numeric_limits<long long>::max()));
+        // The same DURATION syntax as the timeouts, but 0 means "from the start", not "off".
+        if (app.count("--accept-for")) opt.accept_for_us = to_timeout_us("--accept-for", accept_for, "0 = never");
         opt.evict = one_of("--evict", evict, "on", "off") == "on";
         opt.header_timeout_us = to_timeout_us("--header-timeout", header_timeout);
         opt.body_timeout_us = to_timeout_us("--body-timeout", body_timeout);

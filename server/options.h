@@ -43,6 +43,10 @@ struct ServerOptions {
     // send buffer per timeout, is closed too: with loopback's 4 MiB buffer, below ~140 KB/s at 10 s
     // (measured at 1 s: a reader taking 64 KiB every 50 ms was reset; one every 10 ms was not).
     uint64_t send_timeout_us = 10'000'000;
+    // --accept-for: stop calling accept() this long after the listener opens (listener.h says what the
+    // kernel then does with the queue). 0 = never accept at all; kAcceptAlways (the default) = never stop.
+    static constexpr uint64_t kAcceptAlways = UINT64_MAX;
+    uint64_t accept_for_us = kAcceptAlways;
     double duration_s = 0;   // 0 = until SIGINT/SIGTERM
     std::string json_path;   // empty = no JSON
     bool quiet = false;      // no summary line on exit

@@ -34,6 +34,9 @@ struct ServerStats {
 
     uint64_t live = 0, max_concurrent = 0;
 
+    // --accept-for: seconds after the listener opened when it stopped calling accept(); < 0 = never stopped.
+    double accept_stopped_at_s = -1;
+
     std::map<int, uint64_t> errors;  // errno -> count; rare, so a map is fine
     void count_error(int err) { ++errors[err]; }
     uint64_t error_total() const {

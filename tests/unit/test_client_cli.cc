@@ -1,4 +1,4 @@
-// churn-client's command line (client/options.cc): --linger0, --source, --bytes and the checks between
+// churn-client's command line (client/options.cc): --linger0, --source, --bytes, --mss and the checks between
 // options. Bad input is one line on stderr and exit code 2; nothing here touches the network.
 #include <arpa/inet.h>
 
@@ -57,6 +57,7 @@ TEST_CASE("churn-client cli: defaults: no linger0, no sources, no --bytes", "[cl
     CHECK_FALSE(c.opt.linger0);
     CHECK(c.opt.sources.empty());
     CHECK(c.opt.bytes == 0);
+    CHECK(c.opt.mss == 0);  // not set: no TCP_MAXSEG, JSON "mss": null
     CHECK(c.opt.url.endpoint.str() == "198.18.0.2:8080");
 }
 
@@ -107,6 +108,24 @@ TEST_CASE("churn-client cli: --bytes is bulk's, a plain positive integer", "[cli
         check_bad({"--mode", "bulk", "--bytes", bad, U}, "--bytes");
 }
 
+TEST_CASE("churn-client cli: --mss in every mode, 88..32767 (what TCP_MAXSEG takes)", "[client][cli]") {
+    for (const char* mode : {"churn", "pool", "bulk"}) {
+        Cli c = run_cli({"--mode", mode, "--mss", "1400", U});
+        INFO(mode << ": " << c.err);
+        REQUIRE(c.rc == -1);
+        CHECK(c.opt.mss == 1400);
+    }
+    CHECK(run_cli({"--mss", "88", U}).opt.mss == 88);
+    CHECK(run_cli({"--mss", "32767", U}).opt.mss == 32767);
+    for (const char* bad : {"87", "0", "-1", "32768", "65535", "65536", "1e3", "1400.5", "nan", "inf", "-inf", "",
+                            "0x578", "99999999999999999999"})
+        check_bad({"--mode", "churn", "--mss", bad, U}, "--mss");
+    Cli c = run_cli({"--mss", "nan", U});
+    CHECK(c.err == "churn-client: --mss: 'nan' is not a whole number (see --help)\n");
+    c = run_cli({"--mss", "65535", U});
+    CHECK(c.err.find("must be between 88 and 32767, got 65535") != std::string::npos);
+}
+
 TEST_CASE("churn-client cli: the checks that were in main.cc still hold", "[client][cli]") {
     check_bad({"--mode", "churn", "--cc", "bbr", U}, "--cc: only with --mode bulk");
     check_bad({"--mode", "foo", U}, "--mode");
@@ -114,7 +133,7 @@ TEST_CASE("churn-client cli: the checks that were in main.cc still hold", "[clie
     check_bad({"--mode", "churn"}, "URL");
     Cli h = run_cli({"--help"});
     CHECK(h.rc == 0);
-    for (const char* flag : {"--linger0", "--source", "--bytes"}) CHECK(h.out.find(flag) != std::string::npos);
+    for (const char* flag : {"--linger0", "--source", "--bytes", "--mss"}) CHECK(h.out.find(flag) != std::string::npos);
 }
 
 TEST_CASE("parse_sources: the pure helper", "[client][cli]") {

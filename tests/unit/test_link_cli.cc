@@ -98,6 +98,19 @@ TEST_CASE("churn-link cli: the timing knobs: --cpu N, --spin-max-us 0, --no-mloc
     CHECK(run_cli(with_ns({"--cpu", "none"})).opt.cpu == -1);
 }
 
+TEST_CASE("churn-link cli: --drop-synack N, default 0, at most 100") {
+    Cli c = run_cli(with_ns({}));
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.drop_synack == 0);
+    c = run_cli(with_ns({"--drop-synack", "1"}));
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.drop_synack == 1);
+    c = run_cli(with_ns({"--drop-synack=100"}));
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.drop_synack == 100);
+    CHECK(run_cli({"--help"}).out.find("--drop-synack") != std::string::npos);
+}
+
 TEST_CASE("churn-link cli: bad values: one line, exit 2") {
     struct Case {
         std::vector<std::string> args;
@@ -123,6 +136,14 @@ TEST_CASE("churn-link cli: bad values: one line, exit 2") {
         {{"--cpu", "4096"}, "churn-link: --cpu: must be a CPU number below 1024 or 'none', got 4096\n"},
         {{"--spin-max-us", "20000"}, "churn-link: --spin-max-us: must be <= 10000 us, got 20000\n"},
         {{"--spin-max-us", "nan"}, "churn-link: --spin-max-us: 'nan' is not a whole number\n"},
+        {{"--drop-synack", "-1"}, "churn-link: --drop-synack: must be >= 0, got -1\n"},
+        {{"--drop-synack", "nan"}, "churn-link: --drop-synack: 'nan' is not a whole number\n"},
+        {{"--drop-synack", "inf"}, "churn-link: --drop-synack: 'inf' is not a whole number\n"},
+        {{"--drop-synack", "1.5"}, "churn-link: --drop-synack: '1.5' is not a whole number\n"},
+        {{"--drop-synack", ""}, "churn-link: --drop-synack: '' is not a whole number\n"},
+        {{"--drop-synack", "101"}, "churn-link: --drop-synack: must be <= 100, got 101\n"},
+        {{"--drop-synack", "99999999999999999999"},
+         "churn-link: --drop-synack: '99999999999999999999' is not a whole number\n"},
     };
     for (const Case& k : cases) {
         Cli c = run_cli(with_ns(k.args));

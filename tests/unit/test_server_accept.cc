@@ -6,6 +6,7 @@
 //     loop: the ones queued behind it are accepted in the same wakeup, not at the next SYN;
 //   - --max-conns evicts the longest-idle keep-alive connection, and a head-less one only after its
 //     grace; with nothing to evict, or --evict off, the newcomer is refused;
+//   - --accept-for: accept() stops when it runs out (the queue keeps the rest); 0 never accepts;
 //   - a connection whose peer takes none of its answers is evicted last (after the head-less ones), only
 //     once it has stalled for the grace, and with an RST.
 #include <catch2/catch.hpp>
@@ -277,4 +278,38 @@ TEST_CASE("server --max-conns: a writer whose peer reads nothing goes last, afte
         set_linger0(fd);
         ::close(fd);
     }
+}
+
+TEST_CASE("server --accept-for: accepts until it runs out, then leaves the rest in the queue", "[server][accept]") {
+    ServerOptions o = loopback_options();
+    o.accept_for_us = 100'000;
+    Server s(o);
+    std::string where = s.l->local();
+    std::vector<int> clients;
+    for (int i = 0; i < 2; ++i) clients.push_back(connect_to(where));
+    CHECK(run_until(*s.r, [&] { return s.stats.accepted == 2; }));
+    CHECK(s.stats.accept_stopped_at_s < 0);  // not yet
+    CHECK(run_until(*s.r, [&] { return s.stats.accept_stopped_at_s >= 0; }));
+    CHECK(s.stats.accept_stopped_at_s >= 0.1);
+    // Handshakes still complete (the kernel does them, into the accept queue), but nobody takes them.
+    for (int i = 0; i < 3; ++i) clients.push_back(connect_to(where));
+    run_until(*s.r, [] { return false; }, 200'000);
+    CHECK(s.stats.accepted == 2);
+    CHECK(s.stats.live == 2);
+    for (int fd : clients) {
+        set_linger0(fd);
+        ::close(fd);
+    }
+}
+
+TEST_CASE("server --accept-for 0: listens, never accepts", "[server][accept]") {
+    ServerOptions o = loopback_options();
+    o.accept_for_us = 0;
+    Server s(o);
+    CHECK(s.stats.accept_stopped_at_s == 0);
+    int fd = connect_to(s.l->local());  // the kernel completes the handshake into the queue
+    run_until(*s.r, [] { return false; }, 200'000);
+    CHECK(s.stats.accepted == 0);
+    set_linger0(fd);
+    ::close(fd);
 }

@@ -47,6 +47,7 @@ TEST_CASE("churn-server cli: defaults") {
     CHECK(c.opt.idle_timeout_us == 75'000'000);
     CHECK(c.opt.send_timeout_us == 10'000'000);
     CHECK(c.opt.duration_s == 0);
+    CHECK(c.opt.accept_for_us == churn::ServerOptions::kAcceptAlways);  // accept for the whole run
     CHECK(c.opt.json_path.empty());
     CHECK_FALSE(c.opt.quiet);
 }
@@ -82,6 +83,22 @@ TEST_CASE("churn-server cli: every option") {
     CHECK(c.opt.duration_s == 2.5);
     CHECK(c.opt.json_path == "/tmp/x.json");
     CHECK(c.opt.quiet);
+}
+
+TEST_CASE("churn-server cli: --accept-for in s or ms; 0 = never accept") {
+    Cli c = run_cli({"--listen", "127.0.0.1:18080", "--accept-for", "2s"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.accept_for_us == 2'000'000);
+    c = run_cli({"--listen", "127.0.0.1:18080", "--accept-for", "500ms"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.accept_for_us == 500'000);
+    c = run_cli({"--listen", "127.0.0.1:18080", "--accept-for", "1.5"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.accept_for_us == 1'500'000);  // a bare number is seconds
+    c = run_cli({"--listen", "127.0.0.1:18080", "--accept-for", "0"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.accept_for_us == 0);  // not "off": never accept at all
+    CHECK(run_cli({"--help"}).out.find("--accept-for") != std::string::npos);
 }
 
 TEST_CASE("churn-server cli: --help exits 0 with the usage on stdout") {
@@ -125,6 +142,16 @@ TEST_CASE("churn-server cli: bad values: one line, exit 2") {
         {{"--listen", "127.0.0.1:18080", "--send-timeout", "inf"},
          "churn-server: --send-timeout: 'inf' is not a duration (e.g. 10s, 500ms, 0 = off)\n"},
         {{"--listen", "127.0.0.1:18080", "--send-timeout", "-5ms"}, "churn-server: --send-timeout: must be >= 0\n"},
+        {{"--listen", "127.0.0.1:18080", "--accept-for", "nan"},
+         "churn-server: --accept-for: 'nan' is not a duration (e.g. 10s, 500ms, 0 = never)\n"},
+        {{"--listen", "127.0.0.1:18080", "--accept-for", "inf"},
+         "churn-server: --accept-for: 'inf' is not a duration (e.g. 10s, 500ms, 0 = never)\n"},
+        {{"--listen", "127.0.0.1:18080", "--accept-for", "-1s"}, "churn-server: --accept-for: must be >= 0\n"},
+        {{"--listen", "127.0.0.1:18080", "--accept-for", "1e9"}, "churn-server: --accept-for: must be <= 86400s\n"},
+        {{"--listen", "127.0.0.1:18080", "--accept-for", "2m"},
+         "churn-server: --accept-for: '2m' is not a duration (e.g. 10s, 500ms, 0 = never)\n"},
+        {{"--listen", "127.0.0.1:18080", "--accept-for", ""},
+         "churn-server: --accept-for: '' is not a duration (e.g. 10s, 500ms, 0 = never)\n"},
         {{"--listen", "127.0.0.1:18080", "--evict", "yes"}, "churn-server: --evict: must be 'on' or 'off', got 'yes'\n"},
         {{"--listen", "127.0.0.1:0"}, "churn-server: --listen: bad port '0' in '127.0.0.1:0' (want 1-65535)\n"},
         {{"--listen", "localhost:80"},

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# t_link_drop_synack: churn-link --drop-synack 1 (link/synack.h) and churn-client --mss, over the
+# emulated link (lab/link.sh, 10 ms RTT).
+#   exact: the link drops exactly one SYN-ACK per connection (B->A, its JSON), none the other way, and
+#   every packet has a fate; the server's accepted socket has snd_mss 1400 when the client's SYN said
+#   --mss 1400 (tcp_syncookies=0, client without timestamps so no option bytes come off), and 1300 with
+#   tcp_syncookies=2 in the server namespace (a cookie keeps only an index into msstab {536, 1300, 1440,
+#   1460}, rounded down). A connect never beats the 1 s timer that has to recover the lost SYN-ACK.
+#   soft (timing): connect p50 within [1 s, 1 s + 30 RTT] (the server's SYN-ACK retransmit or the
+#   client's SYN RTO, whichever fires first, plus a round trip; not the 3 s of a second loss).
+source "$(dirname "$0")/lib.sh"
+lab_start
+source "$ROOT/lab/link.sh"
+PROBE=$BIN/churn-probe
+[ -x "$PROBE" ] || fail "no $PROBE (make build)"
+rtt_ms=10 conns=4
+
+LINK_MODE=churn-link link_up --delay $((rtt_ms / 2)) --drop-synack 1 --duration 120 || fail "link_up failed"
+assert_eq "link mode" "$LINK_MODE" churn-link
+
+total=0
+attempt() {
+  start_server
+  # One connection at a time (-c 1), one request each: each connect meets the dropped SYN-ACK.
+  run_client --mode churn -c 1 -n $conns -d 30 --timeout 5000
+  stop_server
+  local j=$LAB_TMP/client.json p50 max
+  total=$((total + $(json_get "$j" handshakes)))
+  assert_eq "handshakes" "$(json_get "$j" handshakes)" $conns
+  assert_eq "errors" "$(json_get "$j" errors)" "{}"
+  p50=$(json_get "$j" connect_us.p50) max=$(json_get "$j" connect_us.max)
+  note "connect p50 $p50 us, max $max us, min $(json_get "$j" connect_us.min) us over a ${rtt_ms} ms RTT with the first SYN-ACK dropped"
+  # The first SYN-ACK never arrives: only a timer (1 s, TCP_TIMEOUT_INIT, on either side) brings another.
+  assert_ge "connect min (us) >= the 1 s timer" "$(json_get "$j" connect_us.min)" 990000
+  check_between "connect p50 (us)" "$p50" 1000000 $((1000000 + 30 * rtt_ms * 1000))
+}
+timing_attempts 3 attempt
+
+# --mss 1400 on the client's SYN; what the server's accepted socket settles on, without and with cookies.
+# Timestamps off on the client host: otherwise 12 bytes of TSopt come off snd_mss (1388, 1288), and the
+# cookie would keep wscale/SACK in TSval, a different experiment.
+ip netns exec "$LAB_CLI" sysctl -qw net.ipv4.tcp_timestamps=0 || fail "tcp_timestamps=0 in $LAB_CLI"
+mss_of_server_socket() {  # COOKIES: sets MSS to the server socket's snd_mss for a --mss 1400 connection
+  ip netns exec "$LAB_SRV" sysctl -qw net.ipv4.tcp_syncookies="$1" || fail "tcp_syncookies=$1 in $LAB_SRV"
+  start_server
+  start_client --mode pool -c 1 -R 10 -d 3 --mss 1400 --timeout 5000
+  established() { [ "$(ip netns exec "$LAB_SRV" ss -H -tn state established "sport = :$PORT" | wc -l)" -ge 1 ]; }
+  wait_until 6 "a connection established on the server (cookies $1)" established
+  "$PROBE" info --netns "$LAB_SRV" --sport $PORT --json > "$LAB_TMP/info-$1.json" || fail "churn-probe info"
+  wait_client
+  stop_server
+  assert_eq "client JSON mss" "$(json_get "$LAB_TMP/client.json" mss)" 1400
+  note "cookies $1: server socket $(json_get "$LAB_TMP/info-$1.json" conns.0.local) mss $(json_get "$LAB_TMP/info-$1.json" conns.0.mss) options ts=$(json_get "$LAB_TMP/info-$1.json" conns.0.options.ts) sack=$(json_get "$LAB_TMP/info-$1.json" conns.0.options.sack) wscale=$(json_get "$LAB_TMP/info-$1.json" conns.0.options.wscale)"
+  assert_eq "pooled connections at one a time (cookies $1)" "$(json_len "$LAB_TMP/info-$1.json" conns)" 1
+  total=$((total + $(json_get "$LAB_TMP/client.json" handshakes)))
+  MSS=$(json_get "$LAB_TMP/info-$1.json" conns.0.mss)
+}
+mss_of_server_socket 0
+assert_eq "server snd_mss, tcp_syncookies=0, client --mss 1400" "$MSS" 1400
+mss_of_server_socket 2
+assert_eq "server snd_mss, tcp_syncookies=2 (msstab rounds 1400 down)" "$MSS" 1300
+assert_eq "a cookie without timestamps: no SACK on the server socket" "$(json_get "$LAB_TMP/info-2.json" conns.0.options.sack)" false
+assert_eq "... and no window scaling" "$(json_get "$LAB_TMP/info-2.json" conns.0.options.wscale)" false
+
+link_down
+ab=$(link_json_get "$LINK_JSON" ab.dropped_synack) ba=$(link_json_get "$LINK_JSON" ba.dropped_synack)
+note "link: dropped_synack A->B $ab, B->A $ba; connections $total"
+assert_eq "SYN-ACKs dropped A->B (the client host sends none)" "$ab" 0
+# Every connection of the run (churn and pooled, cookie or not) lost exactly its first SYN-ACK.
+assert_eq "SYN-ACKs dropped B->A == connections" "$ba" $total
+assert_eq "link config drop_synack" "$(link_json_get "$LINK_JSON" ba.config.drop_synack)" 1
+assert_eq "link A->B unaccounted packets" "$(link_json_get "$LINK_JSON" ab.unaccounted)" 0
+assert_eq "link B->A unaccounted packets" "$(link_json_get "$LINK_JSON" ba.unaccounted)" 0
