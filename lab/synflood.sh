@@ -124,7 +124,11 @@ record_settings() {
   local s=() k
   for k in tcp_syncookies tcp_max_syn_backlog tcp_synack_retries; do s+=("\"net.ipv4.$k\": $(lab_srv sysctl -n net.ipv4.$k)"); done
   s+=("\"net.core.somaxconn\": $(lab_srv sysctl -n net.core.somaxconn)")
-  local c=("\"net.ipv4.tcp_timestamps\": $(lab_cli sysctl -n net.ipv4.tcp_timestamps)" "\"net.ipv4.tcp_syn_retries\": $(lab_cli sysctl -n net.ipv4.tcp_syn_retries)")
+  # tcp_syn_linear_timeouts (6.x): the client's first N SYN retransmits come 1 s apart, not 1, 2, 4 s.
+  local c=() v
+  for k in tcp_timestamps tcp_syn_retries tcp_syn_linear_timeouts; do
+    v=$(lab_cli sysctl -n net.ipv4.$k 2>/dev/null) && c+=("\"net.ipv4.$k\": $v")
+  done
   printf '{"server": {%s}, "client": {%s}}\n' "$(IFS=,; echo "${s[*]}")" "$(IFS=,; echo "${c[*]}")" > "$1"
 }
 # quiet_after_seen CLI_PID MAX_S: wait until the client host has had a connection to PORT and now has none

@@ -86,6 +86,8 @@ void load_settings(SynCase& c, const std::string& path) {
     c.max_syn_backlog = lnum_or(j, {"server", "net.ipv4.tcp_max_syn_backlog"}, path, -1);
     c.somaxconn = lnum_or(j, {"server", "net.core.somaxconn"}, path, -1);
     c.timestamps = lnum(j, {"client", "net.ipv4.tcp_timestamps"}, path);
+    c.syn_retries = lnum_or(j, {"client", "net.ipv4.tcp_syn_retries"}, path, -1);
+    c.syn_linear_timeouts = lnum_or(j, {"client", "net.ipv4.tcp_syn_linear_timeouts"}, path, -1);
 }
 
 double median(std::vector<double> v) {
@@ -315,6 +317,7 @@ std::string synflood_json(const std::vector<SynCase>& cases) {
             for (auto [t, n] : v.ok_per_second) ops.push_back({t, n});
             j.update(ojson{{"tcp_syncookies", c.syncookies}, {"client_tcp_timestamps", c.timestamps},
                            {"tcp_max_syn_backlog", c.max_syn_backlog}, {"somaxconn", c.somaxconn},
+                           {"client_tcp_syn_retries", c.syn_retries}, {"client_tcp_syn_linear_timeouts", c.syn_linear_timeouts},
                            {"server_counters", deltas_json(c.server)}, {"client_counters", deltas_json(c.client)},
                            {"client", {{"scheduled", v.scheduled}, {"ok", v.ok}, {"failed", v.failed}, {"unfinished", v.unfinished},
                                        {"handshakes", v.handshakes}, {"connect_p50_ms", v.connect_p50_ms},
@@ -359,6 +362,7 @@ std::vector<SynCase> parse_synflood_json(const std::string& text, const std::str
         if (c.ran()) {
             c.syncookies = lnum(x, {"tcp_syncookies"}, w), c.timestamps = lnum(x, {"client_tcp_timestamps"}, w);
             c.max_syn_backlog = lnum_or(x, {"tcp_max_syn_backlog"}, w, -1), c.somaxconn = lnum_or(x, {"somaxconn"}, w, -1);
+            c.syn_retries = lnum_or(x, {"client_tcp_syn_retries"}, w, -1), c.syn_linear_timeouts = lnum_or(x, {"client_tcp_syn_linear_timeouts"}, w, -1);
             c.server = parse_deltas(x.value("server_counters", json()), w + ".server_counters");
             c.client = parse_deltas(x.value("client_counters", json()), w + ".client_counters");
             if (!x.contains("client") || !x["client"].is_object()) throw ReportError(w + ": missing 'client'");

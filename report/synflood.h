@@ -62,6 +62,7 @@ struct SynCase {
     std::string id, kind, settings, status;  // kind: flood | accept | bulk | synack
     bool ran() const { return status == "ran"; }
     long syncookies = -1, timestamps = -1, max_syn_backlog = -1, somaxconn = -1;  // read back from the lab
+    long syn_retries = -1, syn_linear_timeouts = -1;  // the client host's; -1: not recorded (or not in this kernel)
     CounterDeltas server, client;  // client host's counters: synack cases only
     ClientView cli;
     // flood: churn-synflood's JSON, the server's backlog, SYN-RECV (churn-probe watch).

@@ -107,7 +107,24 @@ std::string render_syn_clients(const std::vector<SynCase>& cases) {
     md += "\nThe legitimate client: churn-client --mode churn at a fixed rate, from 1 s into the flood until 3 s before "
           "its end (what is still in flight then gets 2 s more, so every connect falls inside the flood). Connect times "
           "are those of the handshakes that completed; ETIMEDOUT counts the connects (or responses) that gave up at the "
-          "client's --timeout, each then tried again; unfinished: still waiting when the client stopped.\n";
+          "client's --timeout, each then tried again; unfinished: still waiting when the client stopped.";
+    const SynCase* f = nullptr;
+    for (const SynCase* c : all)
+        if (c->ran() && !f) f = c;
+    // When a SYN is retransmitted is the client host's setting, and it sets the connect times a dropped SYN gets.
+    if (f && f->syn_linear_timeouts >= 0) {
+        std::string at, t;
+        double rto = 1, when = 0;
+        for (long k = 1; k <= std::min<long>(f->syn_retries, 6); ++k) {
+            when += rto;
+            at += (at.empty() ? "" : ", ") + s3(when);
+            if (k > f->syn_linear_timeouts) rto *= 2;  // the first linear+1 RTOs are all the initial one
+        }
+        md += " The client host: tcp_syn_retries " + n(f->syn_retries) + ", tcp_syn_linear_timeouts " + n(f->syn_linear_timeouts) +
+              ", so an unanswered SYN is sent again at " + at + " s after the first (the initial RTO of 1 s, doubled only after "
+              "the linear ones).";
+    }
+    md += "\n";
     return md + not_run(all);
 }
 
