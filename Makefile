@@ -53,6 +53,7 @@ help:
 	@echo "make run-incident  a stock client's churn incident (Python http.client, urllib, curl), triaged twice, fixed, checked"
 	@echo "make compare-rtt   churn vs pooled over an emulated 2 ms path: latency p50 / RTT"
 	@echo "make run-levers    the same churn load, one kernel lever per row (EXPERIMENTS.md §6), about 9 min"
+	@echo "make run-synflood  a SYN flood with tcp_syncookies 1, 0, 2; accept-queue overflow; what a cookie costs at 200 ms RTT (EXPERIMENTS.md §7), about 2 min"
 	@echo "make run-cc        CUBIC vs BBR over 100 Mbit/s, 50 ms RTT, 1 % loss (churn-link): table and plots"
 	@echo "make link-check    the emulated link measured against its configuration"
 	@echo "make fuzz          libFuzzer on every parser of outside input, FUZZ_SECONDS=60 each (fuzz-NAME: one)"
@@ -164,6 +165,15 @@ run-levers: build deps-lab deps-pcap
 
 # CUBIC vs BBR at 1 % random loss over churn-link, plus a 0 % baseline (lab/cc.sh; knobs CC_RATE CC_RTT
 # CC_LOSS CC_QUEUE CC_SECONDS CC_SEED CC_ALGOS) -> results/cc-<ts>/ (results/latest-cc). About 2.5 min.
+# A SYN flood (churn-synflood, SYNFLOOD_RATE=2000/s for SYNFLOOD_SECONDS=20 s) at a listener with backlog 128,
+# tcp_syncookies = 1, 0, 2 on the server host, a legitimate churn-client beside it; an accept queue that
+# stops draining (churn-server --accept-for); then over churn-link at RTT 200 ms: cookies vs none, client
+# timestamps off vs on (tcp_info, throughput, MSS), and a dropped SYN-ACK (lab/synflood.sh) ->
+# results/synflood-<ts>/ (results/latest-synflood). About 2 min.
+.PHONY: run-synflood
+run-synflood: build deps-lab deps-pcap
+	lab/synflood.sh
+
 .PHONY: run-cc
 run-cc: build deps-lab
 	lab/cc.sh
