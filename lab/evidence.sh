@@ -14,16 +14,18 @@
 #   evidence/incident/     results/latest-incident  make run-incident: summary.md, checklist.txt, the two
 #                                                   triage transcripts, incident.json, meta.json, sysctl.json
 #   evidence/leak/         results/latest-leak      make run-leak: the triage transcripts (churn-probe, ss)
+#   evidence/synflood/     results/latest-synflood  make run-synflood: synflood.json, synflood.md, synrecv.svg,
+#                                                   meta.json, cookie.pcap and its annotation (made again here)
 # A kind with no run yet is left as it is (said so); a compare run missing a file is an error.
-# `lab/evidence.sh KIND...` copies only those kinds (compare compare-rtt bench cc link incident leak levers), so a
+# `lab/evidence.sh KIND...` copies only those kinds (compare compare-rtt bench cc link incident leak levers synflood), so a
 # run of one kind can be committed without touching the others' evidence; no argument: all of them.
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-build/bin}
-kinds=" ${*:-compare compare-rtt bench cc link incident leak levers} "
+kinds=" ${*:-compare compare-rtt bench cc link incident leak levers synflood} "
 for k in $kinds; do
-  case $k in compare|compare-rtt|bench|cc|link|incident|leak|levers) ;;
-    *) echo "evidence: unknown kind '$k' (want compare compare-rtt bench cc link incident leak levers)" >&2; exit 2 ;; esac
+  case $k in compare|compare-rtt|bench|cc|link|incident|leak|levers|synflood) ;;
+    *) echo "evidence: unknown kind '$k' (want compare compare-rtt bench cc link incident leak levers synflood)" >&2; exit 2 ;; esac
 done
 want() { [[ $kinds == *" $1 "* ]]; }
 
@@ -133,6 +135,27 @@ if want levers; then
     echo "evidence: levers from $(readlink -f "$l")"
   else
     echo "evidence: no results/latest-levers (run make run-levers), left as it is"
+  fi
+fi
+# make run-synflood: the report's files (synflood.json holds every number the blocks render; each case's
+# raw files and the watcher's lines stay in results/), the plot, and the cookie handshake's capture. Its
+# annotation is made again from the capture by this churn-pcap, as for compare's excerpts.
+if want synflood; then
+  l=results/latest-synflood
+  if [ -e "$l/synflood.json" ]; then
+    for f in synflood.json synflood.md synrecv.svg meta.json; do
+      [ -e "$l/$f" ] || { echo "evidence: $l/$f missing (run make run-synflood)" >&2; exit 2; }
+      [ "$(stat -c %s "$l/$f")" -le 65536 ] || { echo "evidence: $l/$f is over 64 KiB, not evidence material" >&2; exit 2; }
+    done
+    rm -rf evidence/synflood && mkdir -p evidence/synflood
+    cp "$l"/synflood.json "$l"/synflood.md "$l"/synrecv.svg "$l"/meta.json evidence/synflood/ || exit 2
+    if [ -s "$l/cookie.pcap" ]; then
+      cp "$l/cookie.pcap" evidence/synflood/ &&
+      "$BIN/churn-pcap" annotate evidence/synflood/cookie.pcap --flow 0 --limit 12 > evidence/synflood/cookie.annotate.txt || exit 2
+    fi
+    echo "evidence: synflood from $(readlink -f "$l")"
+  else
+    echo "evidence: no results/latest-synflood (run make run-synflood), left as it is"
   fi
 fi
 exit 0

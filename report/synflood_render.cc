@@ -284,17 +284,19 @@ std::string synflood_gnuplot(const std::vector<SynCase>& cases) {
     g << "set terminal svg size 900,420 dynamic enhanced font 'Helvetica,11' background rgb 'white'\nset output 'synrecv.svg'\n"
       << "set title 'make run-synflood: SYN-RECV on the server host (churn-probe watch, every 100 ms)'\n"
       << "set xlabel 'seconds since the flood started'\nset ylabel 'sockets in SYN-RECV'\nset grid lc rgb '#dddddd'\n"
-      << "set key top right\nset xrange [-1:" << std::ceil(tmax) << "]\nset yrange [0:" << std::ceil(ymax * 1.2) << "]\n";
+      << "set key center center box opaque\nset xrange [-1:" << std::ceil(tmax) << "]\nset yrange [0:" << std::ceil(ymax * 1.2) << "]\n";
     if (flood > 0) g << "set arrow from " << flood << ",0 to " << flood << "," << std::ceil(ymax * 1.2) << " nohead dt 2 lc rgb '#888888'\n";
     if (cs.empty()) {
         g << "set label 'no flood case ran' at graph 0.4,0.5\nplot 1/0 notitle\n";
         return g.str();
     }
+    // Two settings can sit on the same line (1 and 0 both hold the queue at the backlog): the first drawn
+    // is the widest, each later one thinner and dashed, so every line stays visible where they overlap.
     const char* colors[] = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd"};
     g << "plot ";
     for (size_t k = 0; k < cs.size(); ++k)
-        g << (k ? ", " : "") << "$s" << k << " using 1:2 with steps lw 2 lc rgb '" << colors[k % 4] << "' title 'tcp\\_syncookies="
-          << cs[k]->syncookies << "'";
+        g << (k ? ", " : "") << "$s" << k << " using 1:2 with steps lw " << (k < 3 ? 5 - 1.5 * static_cast<double>(k) : 1) << " dt " << k + 1
+          << " lc rgb '" << colors[k % 4] << "' title 'tcp\\_syncookies=" << cs[k]->syncookies << "'";
     g << "\n";
     return g.str();
 }
