@@ -93,9 +93,12 @@ void Flood::stop(const char* why) {
 void Flood::tick() {
     if (stopped_) return;
     uint64_t now = mono_ns();
-    if (now >= end_ns_) return stop("duration");
-    send_due(sched_.take(now, stats_.attempted));
+    bool last = now >= end_ns_;
+    // The last wakeup still sends what fell due before the end: the 1 ms tick can step over the final due
+    // time (at 2000/s, SYN 9999 of 10 s is due 0.5 ms before the end), and --count would miss one SYN.
+    send_due(sched_.take(last ? end_ns_ - 1 : now, stats_.attempted));
     if (stats_.attempted >= opt_.count) return stop("count");
+    if (last) return stop("duration");
     uint64_t next = std::max(sched_.due_ns(stats_.attempted), now + kMinTickNs);
     // Round up to the timer's microseconds: waking a little late costs nothing, waking early is a wasted tick.
     reactor_.at((std::min(next, end_ns_) + 999) / 1000, [this] { tick(); });
