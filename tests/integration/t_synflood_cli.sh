@@ -127,6 +127,30 @@ assert_eq "captured packets with a bad IP or TCP checksum" "$(grep -ci 'incorrec
 assert_eq "captured flood SYNs from 198.19.0.0/16 with MSS 1460" \
   "$(grep -c '198\.19\.[0-9]*\.[0-9]*\.[0-9]* > '"${T/:/.}"': Flags \[S\], .*options \[mss 1460\]' "$LAB_TMP/decoded.txt")" 5
 
+# The other option sets, 3 SYNs each, decoded by tcpdump and (when installed) by tshark with its checksum
+# validation on: the option bytes as a Linux SYN has them, and a correct checksum over 20 more bytes.
+for o in linux none; do
+  ip netns exec "$LAB_SRV" tcpdump -i "cl${RUNID}s" -n -c 3 -w "$LAB_TMP/$o.pcap" 'tcp[tcpflags] == tcp-syn' \
+    > "$LAB_TMP/tcpdump-$o.log" 2>&1 &
+  TD_PID=$!
+  wait_until 5 "tcpdump listening ($o)" grep -q "listening on" "$LAB_TMP/tcpdump-$o.log"
+  ip netns exec "$LAB_CLI" "$FLOOD" "${OK[@]}" --count 3 --syn-options $o -q || fail "--syn-options $o: exit $?"
+  wait_until 5 "tcpdump stopped after 3 packets ($o)" sh -c "! kill -0 $TD_PID 2>/dev/null"
+  tcpdump -r "$LAB_TMP/$o.pcap" -n -vv 2> /dev/null > "$LAB_TMP/decoded-$o.txt"
+  note "decoded ($o): $(sed -n 2p "$LAB_TMP/decoded-$o.txt")"
+  assert_eq "--syn-options $o: SYNs with a correct TCP checksum" "$(grep -c 'cksum 0x[0-9a-f]* (correct)' "$LAB_TMP/decoded-$o.txt")" 3
+done
+assert_eq "--syn-options linux: MSS, SACK-permitted, TS, NOP, wscale 7 in that order" \
+  "$(grep -c 'options \[mss 1460,sackOK,TS val [0-9]* ecr 0,nop,wscale 7\], length 0' "$LAB_TMP/decoded-linux.txt")" 3
+assert_eq "--syn-options none: no options" "$(grep -c 'options' "$LAB_TMP/decoded-none.txt")" 0
+if command -v tshark > /dev/null; then
+  # tcp.checksum.status: 1 = Good, 0 = Bad, 2 = Unverified (what tshark says when validation is off).
+  tshark -r "$LAB_TMP/linux.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -T fields \
+    -e ip.checksum.status -e tcp.checksum.status 2> "$LAB_TMP/tshark.err" > "$LAB_TMP/tshark.txt"
+  note "tshark ip/tcp checksum status: $(tr '\n\t' ' /' < "$LAB_TMP/tshark.txt")"
+  assert_eq "tshark: IP and TCP checksums Good on every captured linux SYN" "$(grep -c '^1.1$' "$LAB_TMP/tshark.txt")" 3
+fi
+
 # tcp_syncookies=1: the SYN queue (backlog 128) fills with request sockets (SYN-RECV), then cookies. Every
 # SYN of the flood is one or the other.
 lab_srv sysctl -q -w net.ipv4.tcp_syncookies=1 > /dev/null || fail "tcp_syncookies=1 in $LAB_SRV failed"
