@@ -16,20 +16,22 @@
 namespace churn::synflood {
 
 SynSpec syn_for(const Options& opt, uint64_t n) {
-    // Two counter-based draws per SYN (link/prng.h says why counter-based): SYN n does not depend on how
-    // many SYNs came before it, nor on their fate.
-    uint64_t a = SplitMix64::at(opt.seed, 2 * n), b = SplitMix64::at(opt.seed, 2 * n + 1);
+    // Three counter-based draws per SYN (link/prng.h says why counter-based): SYN n does not depend on how
+    // many SYNs came before it, nor on their fate. Each field takes bits of its own, so none is a function
+    // of another (an ISN that gave away the IP id would be a pattern a real flood does not have).
+    uint64_t a = SplitMix64::at(opt.seed, 3 * n), b = SplitMix64::at(opt.seed, 3 * n + 1),
+             c = SplitMix64::at(opt.seed, 3 * n + 2);
     SynSpec s;
     s.src = opt.spoof.addr + static_cast<uint32_t>(a % opt.spoof.size());
     s.dst = opt.target;
-    // Above 1023, like any client's ephemeral port; the modulo bias (2^32 mod 64512) is far below noise.
+    // Above 1023, like any client's ephemeral port; the modulo bias (2^32 mod 64512 of 2^32) is ~1e-5.
     s.sport = static_cast<uint16_t>(1024 + (a >> 32) % 64512);
     s.dport = opt.port;
     s.isn = static_cast<uint32_t>(b);
     s.tsval = static_cast<uint32_t>(b >> 32);
     // Never 0: with IP_HDRINCL the kernel replaces an ID of 0 with one of its own (raw(7)), and the packet
     // would no longer be a function of the seed.
-    s.ip_id = static_cast<uint16_t>((b >> 16) | 1);
+    s.ip_id = static_cast<uint16_t>(c | 1);
     s.options = opt.syn_options;
     return s;
 }
