@@ -2,6 +2,7 @@
 // the server's tcp_syncookies at 2 (every SYN answered with a cookie) and at 0 (never). The captures are
 // tcpdump's, made by tests/pcap/make-cookie-captures.sh; what each one shows is written there.
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -51,6 +52,18 @@ void check_verdict(const Judged& j, Cookie want) {
     CHECK(j.likely == (want == Cookie::likely ? 1u : 0u));
     CHECK(j.no == (want == Cookie::no ? 1u : 0u));
     CHECK(j.unknown == 0u);
+    // decode's text: the totals line counts it too, and the flow's row names the verdict.
+    char* buf = nullptr;
+    size_t len = 0;
+    std::FILE* out = ::open_memstream(&buf, &len);
+    REQUIRE(out);
+    print_table(out, j.cap, summarize(j.cap), false);
+    std::fclose(out);
+    std::string text(buf, len);
+    std::free(buf);
+    CHECK_THAT(text, Catch::Contains(std::string("SYN cookies   ") + (want == Cookie::likely ? "1" : "0") +
+                                     " handshakes look like cookie answers, " + (want == Cookie::no ? "1" : "0") + " do not"));
+    CHECK_THAT(text, Catch::Contains(std::string(" ") + cookie_name(want) + " "));
 }
 
 // The same capture as DLT_RAW (what tcpdump writes on a TUN device): every Ethernet header cut off.
