@@ -155,8 +155,22 @@ bool Load::idle() const {
 void Load::slot_free(Conn& c) {
     free_.push_back(&c);
     dispatch();
+    // -n N done (every request issued, none waiting or in flight): end the run now rather than idle
+    // until --duration, so elapsed_s and rps describe the work done. `-n 1` against a large --size is
+    // then one download, timed by request_us (and body_bytes / request_us is its throughput).
+    if (!draining_ && t_end_us_ && all_issued() && idle()) {
+        t_end_us_ = std::max(mono_us(), t_measure_us_);
+        begin_drain();
+        return;
+    }
     // After the end, nothing new is scheduled: the run is over once nothing is waiting or in flight.
     if (draining_ && idle()) finish();
+}
+
+bool Load::all_issued() const {
+    if (!opt_.max_requests) return false;
+    // Open loop: -n capped the schedule (total_); closed loop: issued_ counts up to it.
+    return opt_.rate > 0 ? total_ == opt_.max_requests && started_ >= total_ : issued_ >= opt_.max_requests;
 }
 
 void Load::reconnect_later(Conn& c) {

@@ -63,6 +63,7 @@ private:
     void begin_drain();
     void finish();
     bool idle() const;  // nothing waiting, nothing in flight
+    bool all_issued() const;  // -n N: every one of the N requests has been issued
     bool measuring(uint64_t t_us) const { return t_us >= t_measure_us_; }
     double since_start_s(uint64_t now_us) const;
 

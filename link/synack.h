@@ -6,11 +6,13 @@
 // question:
 //   - a server that keeps a request socket (no cookie) retransmits its SYN-ACK on its own timer (1 s,
 //     then 2 s, 4 s ...; tcp_synack_retries), and a client SYN retransmit that reaches it makes it
-//     resend the SYN-ACK as well;
+//     resend the SYN-ACK as well: two SYN-ACKs about 1 s after the first;
 //   - a server that answered with a cookie kept no state, so nothing is retransmitted: the connection
-//     waits for the client's own SYN retransmit (its RTO, 1 s), which gets a fresh cookie SYN-ACK.
-// Either way the second SYN-ACK passes (N = 1), so connect() takes about 1 s + 1 RTT; the captures and
-// the server's counters tell which timer it was.
+//     waits for the client's own SYN retransmit (its RTO, 1 s), which gets one fresh cookie SYN-ACK.
+// Both timers start at 1 s, so with N = 1 connect() takes about 1 s + 1 RTT either way (measured at a
+// 200 ms RTT: 1.208 s, cookies or not). N = 2 tells them apart: without a cookie the second of the two
+// SYN-ACKs at ~1 s passes (1.2 s); with one, the client's next SYN retransmit must come (2 s on this
+// kernel, tcp_syn_linear_timeouts=4; 3 s on older ones), measured 2.24 s.
 //
 // A flow is the SYN-ACK's 4-tuple (source and destination address and port, as the SYN-ACK carries them)
 // and the connection's client ISN, read from the SYN-ACK's ACK number (ISN + 1). The ISN makes it "the

@@ -90,6 +90,10 @@ std::string explain(const Shown& r, const Flow& f, const SavedRtt& saved, int64_
                           offers(r.seg.opt).c_str());
         parts.push_back(b);
     }
+    if (ev.synack) {
+        std::string note = cookie_synack_note(f, cookie_facts(f));
+        if (!note.empty()) parts.push_back(note);
+    }
     if (ev.synack_again) parts.push_back("SYN-ACK again: the server did not see the handshake's ACK in time");
     if (ev.completes_handshake) {
         std::snprintf(b, sizeof b, "ACK: handshake complete, iRTT %lld µs (SYN -> this ACK, Wireshark's "
@@ -195,6 +199,13 @@ bool annotate(PcapFile& file, const std::string& path, const AnnotateOptions& op
     }
     if (shown < tap.rows.size())
         appendf(out, "%10s  ... %zu more packets (--limit 0 shows all)\n", "", tap.rows.size() - shown);
+
+    // The SYN-cookie verdict with every clue (cookie.h): only for a flow whose handshake we saw.
+    if (f.syns || f.synacks) {
+        CookieFacts cf = cookie_facts(f);
+        appendf(out, "\nSYN cookie: %s\n", cookie_name(cf.verdict));
+        for (const std::string& d : cookie_details(f, cf)) appendf(out, "  - %s\n", d.c_str());
+    }
 
     // One closing sentence: what this connection cost and where its TIME-WAIT went.
     std::string cost;

@@ -138,6 +138,8 @@ Event FlowTable::observe(const Segment& seg, int64_t ts_ns) {
         ev.completes_handshake = f.synacks > 0;
     }
 
+    cookie_observe(f, side, seg, ts_ns);
+
     // ---- requests and responses ----
     // Heuristic, for request/response protocols such as HTTP/1.1 without pipelining: a request starts when
     // the client sends new bytes and either it is the first data on the connection or the server has sent

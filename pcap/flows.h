@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "pcap/cookie.h"
 #include "pcap/packet.h"
 
 namespace churn::pcap {
@@ -63,6 +64,7 @@ struct Flow {
     bool reset = false;     // ... and it was a RST
     bool opt_seen[2] = {false, false};
     TcpOptions opt[2];      // from the client's SYN and the server's SYN-ACK
+    CookieClues cookie;     // segment sizes and timestamps a SYN-cookie verdict needs (cookie.h)
 
     bool handshake() const { return syns && synacks && irtt_ns >= 0; }
     // Requests that did not pay for a handshake of their own: all but the first on a connection whose SYN

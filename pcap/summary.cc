@@ -85,6 +85,11 @@ Totals summarize(const Capture& cap) {
         else if (f.closed_by == client) ++t.closed_by_client;
         else if (f.closed_by == server) ++t.closed_by_server;
         if (f.syns > 1) t.syn_retransmits += f.syns - 1;
+        switch (cookie_facts(f).verdict) {
+            case Cookie::likely: ++t.cookie_likely; break;
+            case Cookie::no: ++t.cookie_no; break;
+            case Cookie::unknown: ++t.cookie_unknown; break;
+        }
     }
     if (cap.first_ns >= 0) t.duration_s = (cap.last_ns - cap.first_ns) / 1e9;
     t.handshakes_per_s = t.duration_s > 0 ? t.handshakes / t.duration_s : 0;
@@ -136,7 +141,8 @@ nlohmann::ordered_json to_json(const Capture& cap, const Totals& t, bool with_fl
           {"syn_retransmits", t.syn_retransmits},
           {"handshakes_per_s", t.handshakes_per_s},
           {"irtt_us", pct_json(t.irtt)},
-          {"syn_synack_us", pct_json(t.syn_synack)}}},
+          {"syn_synack_us", pct_json(t.syn_synack)},
+          {"syn_cookies", {{"likely", t.cookie_likely}, {"no", t.cookie_no}, {"unknown", t.cookie_unknown}}}}},
         {"handshakes_per_second", timeline},
         {"undecodable", undecodable},
         {"decoded_with", notes},
@@ -190,7 +196,11 @@ void flow_json(std::string& out, const Flow& f, int64_t capture_start_ns) {
     j.open("options");
     side_json(j, f, client);
     side_json(j, f, server);
+    CookieFacts cf = cookie_facts(f);
     j.close()
+        .str("cookie", cookie_name(cf.verdict))
+        .open("largest_segment").num("client", f.cookie.largest[client]).num("server", f.cookie.largest[server]).close()
+        .num_or_null("server_mss", cf.server_mss)
         .num_or_null("request_us", rel_us(f.request_ns))
         .num_or_null("response_us", rel_us(f.response_ns))
         .num("requests", f.requests)
@@ -253,6 +263,9 @@ void print_table(std::FILE* out, const Capture& cap, const Totals& t, bool summa
     std::fprintf(out, "  closed first  by the client %llu, by the server %llu, by RST %llu; SYN retransmits %llu\n",
                  (unsigned long long)t.closed_by_client, (unsigned long long)t.closed_by_server,
                  (unsigned long long)t.resets, (unsigned long long)t.syn_retransmits);
+    std::fprintf(out, "  SYN cookies   %llu handshakes look like cookie answers, %llu do not, %llu cannot tell "
+                 "(churn-pcap annotate --flow N says why)\n",
+                 (unsigned long long)t.cookie_likely, (unsigned long long)t.cookie_no, (unsigned long long)t.cookie_unknown);
     for (int pass = 0; pass < 2; ++pass) {
         std::string line;
         for (int i = 0; i < issue_count; ++i) {
@@ -263,8 +276,8 @@ void print_table(std::FILE* out, const Capture& cap, const Totals& t, bool summa
         std::fprintf(out, "  %-13s%s\n", pass == 0 ? "undecodable" : "decoded with", line.empty() ? " nothing" : line.c_str());
     }
     if (summary_only) return;
-    std::fprintf(out, "\n%6s  %-24s %-24s %11s %9s %5s %6s %4s %4s %4s  %s\n", "flow", "client", "server", "SYN->SYNACK",
-                 "iRTT", "MSS", "wscale", "SACK", "TS", "req", "closed first by");
+    std::fprintf(out, "\n%6s  %-24s %-24s %11s %9s %5s %6s %4s %4s %4s %-7s  %s\n", "flow", "client", "server", "SYN->SYNACK",
+                 "iRTT", "MSS", "wscale", "SACK", "TS", "req", "cookie", "closed first by");
     char a[32], b[32], ws[16];
     for (const Flow& f : cap.table.flows()) {
         Negotiated n = negotiated(f);
@@ -276,10 +289,11 @@ void print_table(std::FILE* out, const Capture& cap, const Totals& t, bool summa
         else if (n.wscale) std::snprintf(ws, sizeof ws, "%d/%d", f.opt[client].wscale, f.opt[server].wscale);
         else std::snprintf(ws, sizeof ws, "off");
         std::string closed = f.closed_by < 0 ? "-" : std::string(closed_by_name(f)) + (f.reset ? " RST" : " FIN");
-        std::fprintf(out, "%6u  %-24s %-24s %12s %10s %5s %6s %4s %4s %4u  %s\n", f.index,
+        std::fprintf(out, "%6u  %-24s %-24s %12s %10s %5s %6s %4s %4s %4u %-7s  %s\n", f.index,
                      endpoint_str(f.key, end_of(f, client)).c_str(), endpoint_str(f.key, end_of(f, server)).c_str(), a, b,
                      n.known && n.mss >= 0 ? std::to_string(n.mss).c_str() : "?", ws, n.known ? (n.sack ? "yes" : "no") : "?",
-                     n.known ? (n.timestamps ? "yes" : "no") : "?", f.requests, closed.c_str());
+                     n.known ? (n.timestamps ? "yes" : "no") : "?", f.requests, cookie_name(cookie_facts(f).verdict),
+                     closed.c_str());
     }
 }
 

@@ -114,7 +114,8 @@ int main(int argc, char** argv) {
     churn::cli::add_number(*w, "--count", watch.count, "stop after N samples (0 = no limit)")->type_name("N");
     w->add_option("-o,--out", watch.out, "write the JSON lines to FILE (default stdout)")->type_name("FILE");
     w->add_flag("--info", watch.info, "add per-connection tcp_info (\"conns\") for sockets matching the filters");
-    w->add_option("--counters", counters, "counters in each line: comma-separated names, or all (default: the churn set)")->type_name("LIST");
+    w->add_option("--counters", counters, "counters in each line: comma-separated names, a set (churn, syncookies), "
+                  "or all (default: churn)")->type_name("LIST");
     w->add_flag("-q,--quiet", watch.quiet, "no live one-line view on a terminal");
 
     InfoArgs info;
@@ -130,7 +131,8 @@ int main(int argc, char** argv) {
     std::vector<std::string> delta;
     auto* n = app.add_subcommand("nstat", "kernel counters from /proc/net/{snmp,netstat,snmp6} under nstat's names");
     add_common(n, nstat.common, nstat_raw, false, false);
-    n->add_option("NAME", nstat.names, "counters to print: exact names or a prefix with * (TcpExt*); default all non-zero");
+    n->add_option("NAME", nstat.names, "counters to print: exact names, a prefix with * (TcpExt*), or a set (churn, "
+                  "syncookies); default all non-zero");
     n->add_flag("--json", nstat.common.json, "one JSON object: {\"nstat\": {\"TcpActiveOpens\": n, ...}} (every counter)");
     n->add_option("--delta", delta, "B - A of two saved samples (files from nstat --json or watch)")->expected(2)->type_name("A B");
     n->add_option("--since", nstat.since, "now minus a saved sample")->type_name("FILE");
@@ -171,7 +173,7 @@ int main(int argc, char** argv) {
             watch.interval_us = parse_duration_us("--interval", interval, 1e3, 3600e6);
             if (watch.interval_us < 1000) throw ProbeError("--interval: must be at least 1ms");
             watch.duration_s = static_cast<double>(parse_duration_us("--duration", duration, 1e6, 7 * 86400e6)) / 1e6;
-            if (!counters.empty()) watch.counters = split_commas(counters);
+            if (!counters.empty()) watch.counters = expand_counter_sets(split_commas(counters));
             return run_watch(watch);
         }
         if (*i) {
@@ -185,6 +187,7 @@ int main(int argc, char** argv) {
         }
         if (*n) {
             finish_common(nstat.common, nstat_raw);
+            nstat.names = expand_counter_sets(nstat.names);
             if (!delta.empty()) nstat.delta_a = delta[0], nstat.delta_b = delta[1];
             if (!nstat.delta_a.empty() && !nstat.since.empty()) throw ProbeError("nstat: --delta and --since exclude each other");
             return run_nstat(nstat);

@@ -151,6 +151,37 @@ const std::vector<std::string>& churn_counters() {
     return names;
 }
 
+const std::vector<std::string>& syncookie_counters() {
+    static const std::vector<std::string> names = {
+        "TcpExtSyncookiesSent",        // SYN-ACKs answered with a cookie instead of a request sock
+        "TcpExtSyncookiesRecv",        // ACKs that carried a valid cookie: a connection made from it
+        "TcpExtSyncookiesFailed",      // ACKs whose cookie did not check out (stale, forged, or a plain
+                                       // ACK while cookies were active)
+        "TcpExtTCPReqQFullDoCookies",  // the SYN queue was full, so a cookie (tcp_syncookies=1)
+        "TcpExtTCPReqQFullDrop",       // the SYN queue was full and cookies were off: the SYN dropped
+        "TcpExtListenOverflows",       // a handshake completed into a full accept queue
+        "TcpExtListenDrops",           // every SYN or ACK a listener dropped (overflows included)
+        "TcpPassiveOpens",             // handshakes completed on a listener (cookie ones too)
+        "TcpAttemptFails",             // SYN-SENT/SYN-RECV -> CLOSED: also request socks given up
+    };
+    return names;
+}
+
+std::vector<std::string> expand_counter_sets(const std::vector<std::string>& names) {
+    std::vector<std::string> out;
+    auto add = [&](const std::string& n) {
+        for (const std::string& o : out)
+            if (o == n) return;
+        out.push_back(n);
+    };
+    for (const std::string& n : names) {
+        if (n == "churn") for (const std::string& c : churn_counters()) add(c);
+        else if (n == "syncookies") for (const std::string& c : syncookie_counters()) add(c);
+        else add(n);
+    }
+    return out;
+}
+
 NetstatReader::NetstatReader() {
     // Opened now, in whatever network namespace we are in: /proc/net is /proc/self/net, which resolves to
     // the namespace of the opening task, and the open file keeps it. So a watcher that setns()'d into a

@@ -45,6 +45,11 @@ bool is_gauge(std::string_view name);
 
 // The counters that tell the churn story, in the order watch and triage print them.
 const std::vector<std::string>& churn_counters();
+// A SYN flood and the listener's answers to it: cookies sent/accepted, queues full, handshakes done.
+const std::vector<std::string>& syncookie_counters();
+// --counters / nstat NAME lists: the set names "churn" and "syncookies" become their counters (in the
+// set's order, each name once); everything else ("all", a counter name, TcpExt*) passes unchanged.
+std::vector<std::string> expand_counter_sets(const std::vector<std::string>& names);
 
 // Open fds on /proc/net/{netstat,snmp,snmp6} in the current network namespace; read() re-reads them.
 class NetstatReader {

@@ -44,7 +44,9 @@
 //     tcp_abort_on_overflow=1 the server would answer RST instead: a fast ECONNRESET, no retries.)
 //   - a new SYN is dropped before any SYN-ACK (tcp_conn_request: "if (sk_acceptq_is_full(sk))"),
 //     counted in both counters again, cookies or not. That client's connect() waits for its own SYN
-//     retransmit: 1 s, then 3 s, 7 s after the first SYN. That is where the connect times show it.
+//     retransmits, each dropped again while the queue stays full: on this kernel 1 s, 2 s, 3 s, 4 s after
+//     the first SYN (tcp_syn_linear_timeouts=4: linear at first), then doubling. That is where the
+//     clients' connect times (or their ETIMEDOUTs) show it.
 // Nothing in the server's own counters moves meanwhile: "accepted" just stops growing. The kernel's
 // counters (churn-probe nstat, nstat) and `ss -ltn` (Recv-Q = queued, Send-Q = backlog) tell the story.
 #pragma once

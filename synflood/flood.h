@@ -26,6 +26,21 @@ namespace churn::synflood {
 // whatever the timing did.
 SynSpec syn_for(const Options& opt, uint64_t n);
 
+// The pacing arithmetic, apart from the clock and the socket, so that tests drive it with made-up times.
+// SYN k is due at start_ns + k / rate (start_ns moves forward when a stall is forgiven).
+struct Schedule {
+    double rate = 1000;
+    uint64_t count = 0;
+    uint64_t max_burst = 64;
+    uint64_t start_ns = 0;
+    double slip_s = 0;  // how far forgiven stalls moved start_ns
+
+    uint64_t due_ns(uint64_t k) const;
+    // How many SYNs to send at now_ns when `done` were sent already: every one due by now (SYN 0 at once),
+    // never beyond count, at most max_burst (the schedule slides by the excess).
+    uint64_t take(uint64_t now_ns, uint64_t done);
+};
+
 struct FloodStats {
     uint64_t attempted = 0;        // SYNs handed to sendmmsg (sent + failed)
     uint64_t sent = 0;             // accepted by the kernel (not: delivered; a veth backlog may still drop)
@@ -49,21 +64,20 @@ public:
     void start();
     void stop(const char* why);  // idempotent; the reactor stops after this iteration
     const FloodStats& stats() const { return stats_; }
-    uint64_t max_burst() const { return max_burst_; }
+    uint64_t max_burst() const { return sched_.max_burst; }
     // "3.0 s  6000 sent  2000/s  errors 0"
     std::string progress() const;
 
 private:
     void tick();
     void send_due(uint64_t n);
-    uint64_t due_ns(uint64_t k) const;
 
     Reactor& reactor_;
     const Options& opt_;
     int fd_;
     sockaddr_in dst_{};
-    uint64_t t0_ns_ = 0, sched_ns_ = 0, end_ns_ = 0;  // sched_ns_: t0 plus the slip
-    uint64_t max_burst_;
+    uint64_t t0_ns_ = 0, end_ns_ = 0;
+    Schedule sched_;
     bool stopped_ = false;
     FloodStats stats_;
     std::vector<uint8_t> bufs_;

@@ -21,6 +21,13 @@
 // of 16-bit big-endian words. The TCP one also covers a 12-byte pseudo-header (source, destination, zero,
 // protocol 6, TCP length) that is never sent: so a packet whose addresses were rewritten (NAT, a spoofer
 // that forgot) fails the check at the receiver, which counts it in TcpInCsumErrors and drops it silently.
+//
+// Who fills in what, on the way out of a raw IPPROTO_RAW socket (raw(7), measured here on 6.18): the kernel
+// rewrites the IPv4 header checksum and total length every time, and the IP id and source only when they
+// are 0. A SYN built with a wrong IP checksum still leaves correct (tried: 0x1234 went out fixed). The TCP
+// checksum is nobody's but ours: the kernel never looks inside the payload of a raw socket. We compute
+// the IP one anyway: the builder is then complete (the same bytes are valid on an AF_PACKET socket or in a
+// pcap, where nothing fixes them), and the unit tests hold it to captured packets.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# test-timeout: 180
 # t_link_drop_synack: churn-link --drop-synack 1 (link/synack.h) and churn-client --mss, over the
 # emulated link (lab/link.sh, 10 ms RTT).
 #   exact: the link drops exactly one SYN-ACK per connection (B->A, its JSON), none the other way, and
@@ -7,7 +8,12 @@
 #   tcp_syncookies=2 in the server namespace (a cookie keeps only an index into msstab {536, 1300, 1440,
 #   1460}, rounded down). A connect never beats the 1 s timer that has to recover the lost SYN-ACK.
 #   soft (timing): connect p50 within [1 s, 1 s + 30 RTT] (the server's SYN-ACK retransmit or the
-#   client's SYN RTO, whichever fires first, plus a round trip; not the 3 s of a second loss).
+#   client's SYN RTO, whichever fires first, plus a round trip; not the 2 s of a second loss).
+# Then --drop-synack 2, where a cookie shows what it costs (link/synack.h): without a cookie the server's
+# own SYN-ACK retransmit and its answer to the client's SYN retransmit both leave at ~1 s, and the second
+# passes; a cookie server sends only the one answer, dropped too, so the client needs its next SYN
+# retransmit (2 s on this kernel: tcp_syn_linear_timeouts). Exact: cookies on, no connect under 2 s;
+# soft: cookies off, connect p50 under 1.5 s.
 source "$(dirname "$0")/lib.sh"
 lab_start
 source "$ROOT/lab/link.sh"
@@ -15,7 +21,9 @@ PROBE=$BIN/churn-probe
 [ -x "$PROBE" ] || fail "no $PROBE (make build)"
 rtt_ms=10 conns=4
 
-LINK_MODE=churn-link link_up --delay $((rtt_ms / 2)) --drop-synack 1 --duration 120 || fail "link_up failed"
+# --drop-synack is churn-link's own: netem has no such filter.
+LINK_MODE=churn-link
+link_up --delay $((rtt_ms / 2)) --drop-synack 1 --duration 120 || fail "link_up failed"
 assert_eq "link mode" "$LINK_MODE" churn-link
 
 total=0
@@ -71,3 +79,28 @@ assert_eq "SYN-ACKs dropped B->A == connections" "$ba" $total
 assert_eq "link config drop_synack" "$(link_json_get "$LINK_JSON" ba.config.drop_synack)" 1
 assert_eq "link A->B unaccounted packets" "$(link_json_get "$LINK_JSON" ab.unaccounted)" 0
 assert_eq "link B->A unaccounted packets" "$(link_json_get "$LINK_JSON" ba.unaccounted)" 0
+
+# ---- --drop-synack 2: cookies off vs on ----
+ip netns exec "$LAB_CLI" sysctl -qw net.ipv4.tcp_timestamps=1 || fail "tcp_timestamps=1 in $LAB_CLI"
+link_up --delay $((rtt_ms / 2)) --drop-synack 2 --duration 120 || fail "link_up (--drop-synack 2) failed"
+connects_with_cookies() {  # COOKIES: 3 sequential connections; sets CMIN and CP50 (us)
+  ip netns exec "$LAB_SRV" sysctl -qw net.ipv4.tcp_syncookies="$1" || fail "tcp_syncookies=$1 in $LAB_SRV"
+  start_server
+  run_client --mode churn -c 1 -n 3 -d 30 --timeout 8000
+  stop_server
+  assert_eq "handshakes (--drop-synack 2, cookies $1)" "$(json_get "$LAB_TMP/client.json" handshakes)" 3
+  n2=$((n2 + 3))
+  CMIN=$(json_get "$LAB_TMP/client.json" connect_us.min) CP50=$(json_get "$LAB_TMP/client.json" connect_us.p50)
+  note "--drop-synack 2, tcp_syncookies=$1: connect min $CMIN us, p50 $CP50 us"
+}
+two_drops() {
+  connects_with_cookies 2
+  assert_ge "cookies on: connect min (us) >= the client's second SYN retransmit (2 s)" "$CMIN" 1990000
+  connects_with_cookies 0
+  assert_ge "cookies off: connect min (us) >= the 1 s timer" "$CMIN" 990000
+  check_le "cookies off: connect p50 (us): the server's own retransmit got through" "$CP50" 1500000
+}
+n2=0
+timing_attempts 3 two_drops
+link_down
+assert_eq "SYN-ACKs dropped B->A: two per connection" "$(link_json_get "$LINK_JSON" ba.dropped_synack)" $((2 * n2))

@@ -6,7 +6,9 @@
 # whose host routes 198.19.0.0/16 back into the lab; its counters see every one (cookies with
 # tcp_syncookies=2; SYN-RECV sockets plus cookies with =1), none is dropped for a bad checksum, and
 # tcpdump, decoding captured flood packets, calls both checksums correct. SIGTERM ends a run early, JSON
-# written.
+# written. (The IPv4 header checksum on the wire is the kernel's: it rewrites it for a raw socket. The
+# builder's own is held to captured packets by tests/unit/test_synflood_packet.cc; the TCP one is ours alone,
+# and TcpInCsumErrors and tcpdump below are what catch it.)
 #
 # Safety: the one run in the host's namespace carries --json /nonexistent-dir/x.json, which fails (exit 2)
 # before the raw socket exists: even a broken guard sends nothing from the host.
@@ -109,9 +111,11 @@ for k in rate count duration_s seed elapsed_s achieved_rate; do need_num "JSON $
 # Every SYN was answered with a cookie (=2: always), none dropped for its checksum.
 # counter_above NAME N: the server host's counter NAME is above N now (for wait_until, which re-runs it).
 counter_above() { [ "$(nstat_get "$LAB_SRV" "$1")" -gt "$2" ]; }
-wait_until 5 "200 SYN cookies sent by the server host" counter_above TcpExtSyncookiesSent $((sent0 + 199))
-assert_eq "TcpExtSyncookiesSent (server host)" "$(( $(nstat_get "$LAB_SRV" TcpExtSyncookiesSent) - sent0 ))" 200
+# All 200 accounted for on the server host: a cookie each, or a checksum error each (a builder gone wrong).
+seen_all() { [ $(( $(nstat_get "$LAB_SRV" TcpExtSyncookiesSent) - sent0 + $(nstat_get "$LAB_SRV" TcpInCsumErrors) )) -ge 200 ]; }
+wait_until 5 "the server host saw 200 SYNs (cookies + checksum errors)" seen_all
 assert_eq "TcpInCsumErrors (server host)" "$(nstat_get "$LAB_SRV" TcpInCsumErrors)" 0
+assert_eq "TcpExtSyncookiesSent (server host)" "$(( $(nstat_get "$LAB_SRV" TcpExtSyncookiesSent) - sent0 ))" 200
 assert_eq "TcpExtListenDrops (server host)" "$(nstat_get "$LAB_SRV" TcpExtListenDrops)" 0
 assert_eq "SYN-RECV sockets with cookies always on" "$(lab_srv ss -Htan state syn-recv | wc -l)" 0
 
@@ -122,6 +126,30 @@ assert_eq "captured flood SYNs with a correct TCP checksum" "$(grep -c 'cksum 0x
 assert_eq "captured packets with a bad IP or TCP checksum" "$(grep -ci 'incorrect\|bad cksum' "$LAB_TMP/decoded.txt")" 0
 assert_eq "captured flood SYNs from 198.19.0.0/16 with MSS 1460" \
   "$(grep -c '198\.19\.[0-9]*\.[0-9]*\.[0-9]* > '"${T/:/.}"': Flags \[S\], .*options \[mss 1460\]' "$LAB_TMP/decoded.txt")" 5
+
+# The other option sets, 3 SYNs each, decoded by tcpdump and (when installed) by tshark with its checksum
+# validation on: the option bytes as a Linux SYN has them, and a correct checksum over 20 more bytes.
+for o in linux none; do
+  ip netns exec "$LAB_SRV" tcpdump -i "cl${RUNID}s" -n -c 3 -w "$LAB_TMP/$o.pcap" 'tcp[tcpflags] == tcp-syn' \
+    > "$LAB_TMP/tcpdump-$o.log" 2>&1 &
+  TD_PID=$!
+  wait_until 5 "tcpdump listening ($o)" grep -q "listening on" "$LAB_TMP/tcpdump-$o.log"
+  ip netns exec "$LAB_CLI" "$FLOOD" "${OK[@]}" --count 3 --syn-options $o -q || fail "--syn-options $o: exit $?"
+  wait_until 5 "tcpdump stopped after 3 packets ($o)" sh -c "! kill -0 $TD_PID 2>/dev/null"
+  tcpdump -r "$LAB_TMP/$o.pcap" -n -vv 2> /dev/null > "$LAB_TMP/decoded-$o.txt"
+  note "decoded ($o): $(sed -n 2p "$LAB_TMP/decoded-$o.txt")"
+  assert_eq "--syn-options $o: SYNs with a correct TCP checksum" "$(grep -c 'cksum 0x[0-9a-f]* (correct)' "$LAB_TMP/decoded-$o.txt")" 3
+done
+assert_eq "--syn-options linux: MSS, SACK-permitted, TS, NOP, wscale 7 in that order" \
+  "$(grep -c 'options \[mss 1460,sackOK,TS val [0-9]* ecr 0,nop,wscale 7\], length 0' "$LAB_TMP/decoded-linux.txt")" 3
+assert_eq "--syn-options none: no options" "$(grep -c 'options' "$LAB_TMP/decoded-none.txt")" 0
+if command -v tshark > /dev/null; then
+  # tcp.checksum.status: 1 = Good, 0 = Bad, 2 = Unverified (what tshark says when validation is off).
+  tshark -r "$LAB_TMP/linux.pcap" -o tcp.check_checksum:TRUE -o ip.check_checksum:TRUE -T fields \
+    -e ip.checksum.status -e tcp.checksum.status 2> "$LAB_TMP/tshark.err" > "$LAB_TMP/tshark.txt"
+  note "tshark ip/tcp checksum status: $(tr '\n\t' ' /' < "$LAB_TMP/tshark.txt")"
+  assert_eq "tshark: IP and TCP checksums Good on every captured linux SYN" "$(grep -c '^1.1$' "$LAB_TMP/tshark.txt")" 3
+fi
 
 # tcp_syncookies=1: the SYN queue (backlog 128) fills with request sockets (SYN-RECV), then cookies. Every
 # SYN of the flood is one or the other.

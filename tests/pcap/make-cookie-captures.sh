@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# make-cookie-captures.sh: how the SYN-cookie captures in tests/pcap/ were made (root; run from anywhere).
+# One connection each: churn-client downloads a 100 KB response from churn-server, and tcpdump (not
+# churn-pcap: the decoder must read what other tools write) records it on the client's veth with a
+# 96-byte snaplen, so every header and TCP option is kept and the payload is not (the files stay small).
+# Sysctls are set in ONE lab namespace each, never on the host:
+#   server  net.ipv4.tcp_syncookies = 2 (always answer with a cookie) or 0 (never)
+#   client  net.ipv4.tcp_timestamps = 0 or 1;  `route ... advmss 1400` makes its SYN say MSS 1400
+#
+#   cookie_nots.pcap      cookies 2, client timestamps 0          SYN-ACK without wscale/SACK
+#   nocookie_nots.pcap    cookies 0, client timestamps 0          the same SYN, a full SYN-ACK
+#   cookie_ts.pcap        cookies 2, client timestamps 1          options in TSval (hidden by the offset)
+#   nocookie_ts.pcap      cookies 0, client timestamps 1
+#   cookie_mss1400.pcap   cookies 2, timestamps 1, client MSS 1400  server segments 1288 B (1300 - 12)
+#   nocookie_mss1400.pcap cookies 0, timestamps 1, client MSS 1400  server segments 1388 B (1400 - 12)
+#   cookie_ts_nooff.pcap  cookies 2, timestamps 1, server tcp_timestamps=2 (no per-host TS offset):
+#                         the SYN-ACK's TSval low 6 bits show the options as sent
+#   cookie_nots_sll.pcap  as cookie_nots, on "any" (Linux cooked v1)
+# Tests: tests/unit/test_pcap_cookie.cc. Re-running changes ports, times and ISNs; the facts tested stay.
+set -u -o pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cd "$root" || exit 1
+BIN=$root/build/bin
+CLIENT=$BIN/churn-client SERVER=$BIN/churn-server
+for b in "$CLIENT" "$SERVER"; do [ -x "$b" ] || { echo "$b not built" >&2; exit 1; }; done
+command -v tcpdump > /dev/null || { echo "tcpdump not installed" >&2; exit 1; }
+OUT=${OUT:-$here}
+source lab/netns.sh
+lab_up || exit 1
+lab_tmpdir
+vc=cl${RUNID}c
+ip netns exec "$LAB_SRV" "$SERVER" --quiet --size 102400 --listen "$LAB_SRV_IP:8080" > /dev/null 2>&1 &
+sleep 0.5
+
+# one FILE IFACE COOKIES CLIENT_TS [SERVER_TS] [ADVMSS]: set the sysctls, capture one download.
+one() {
+  local file=$1 iface=$2 cookies=$3 cts=$4 sts=${5:-1} advmss=${6:-}
+  ip netns exec "$LAB_SRV" sysctl -q -w net.ipv4.tcp_syncookies="$cookies" net.ipv4.tcp_timestamps="$sts"
+  ip netns exec "$LAB_CLI" sysctl -q -w net.ipv4.tcp_timestamps="$cts"
+  if [ -n "$advmss" ]; then ip -n "$LAB_CLI" route change 198.18.0.0/24 dev "$vc" advmss "$advmss"
+  else ip -n "$LAB_CLI" route change 198.18.0.0/24 dev "$vc"; fi
+  : > "$LAB_TMP/td.log"
+  ip netns exec "$LAB_CLI" tcpdump -n -s 96 -i "$iface" -w "$OUT/$file" 'tcp port 8080' 2> "$LAB_TMP/td.log" &
+  local td=$!
+  for _ in $(seq 1 50); do grep -q "listening on" "$LAB_TMP/td.log" && break; sleep 0.1; done
+  ip netns exec "$LAB_CLI" "$CLIENT" -q --mode churn -R 1 -n 1 -d 2 "http://$LAB_SRV_IP:8080/" > /dev/null
+  sleep 0.3
+  kill -INT $td; wait $td
+  echo "$file: $(tail -n 2 "$LAB_TMP/td.log" | head -n 1)" >&2
+}
+one cookie_nots.pcap "$vc" 2 0
+one nocookie_nots.pcap "$vc" 0 0
+one cookie_ts.pcap "$vc" 2 1
+one nocookie_ts.pcap "$vc" 0 1
+one cookie_mss1400.pcap "$vc" 2 1 1 1400
+one nocookie_mss1400.pcap "$vc" 0 1 1 1400
+one cookie_ts_nooff.pcap "$vc" 2 1 2
+one cookie_nots_sll.pcap any 2 0
+lab_down
+ls -l "$OUT"/*cookie*.pcap

@@ -1,0 +1,186 @@
+// test_pcap_cookie.cc: the SYN-cookie verdict (pcap/cookie.h) on real captures of the same download with
+// the server's tcp_syncookies at 2 (every SYN answered with a cookie) and at 0 (never). The captures are
+// tcpdump's, made by tests/pcap/make-cookie-captures.sh; what each one shows is written there.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
+
+#include <catch2/catch.hpp>
+
+#include "tests/unit/test_pcap_util.h"
+
+using namespace churn::test;
+
+namespace {
+
+std::vector<uint8_t> file_bytes(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string annotate_file(const std::string& name) {
+    std::string path = pcap_fixture(name), out;
+    PcapFile f = PcapFile::open(path);
+    annotate(f, path, all_of_flow(0), out);
+    return out;
+}
+
+// The one flow of a capture, its facts, and what decode --json says about it.
+struct Judged {
+    Capture cap;
+    CookieFacts facts;
+    std::string json_cookie;
+    uint64_t likely, no, unknown;
+};
+Judged judge(Capture cap) {
+    Judged j{std::move(cap), {}, "", 0, 0, 0};
+    REQUIRE(j.cap.table.flows().size() == 1);
+    j.facts = cookie_facts(flow(j.cap, 0));
+    auto js = to_json(j.cap, summarize(j.cap));
+    j.json_cookie = js["flows"][0]["cookie"].get<std::string>();
+    j.likely = js["totals"]["syn_cookies"]["likely"].get<uint64_t>();
+    j.no = js["totals"]["syn_cookies"]["no"].get<uint64_t>();
+    j.unknown = js["totals"]["syn_cookies"]["unknown"].get<uint64_t>();
+    return j;
+}
+Judged judge_file(const std::string& name) { return judge(decode_path(pcap_fixture(name))); }
+
+void check_verdict(const Judged& j, Cookie want) {
+    CHECK(j.facts.verdict == want);
+    CHECK(j.json_cookie == cookie_name(want));
+    CHECK(j.likely == (want == Cookie::likely ? 1u : 0u));
+    CHECK(j.no == (want == Cookie::no ? 1u : 0u));
+    CHECK(j.unknown == 0u);
+    // decode's text: the totals line counts it too, and the flow's row names the verdict.
+    char* buf = nullptr;
+    size_t len = 0;
+    std::FILE* out = ::open_memstream(&buf, &len);
+    REQUIRE(out);
+    print_table(out, j.cap, summarize(j.cap), false);
+    std::fclose(out);
+    std::string text(buf, len);
+    std::free(buf);
+    CHECK_THAT(text, Catch::Contains(std::string("SYN cookies   ") + (want == Cookie::likely ? "1" : "0") +
+                                     " handshakes look like cookie answers, " + (want == Cookie::no ? "1" : "0") + " do not"));
+    CHECK_THAT(text, Catch::Contains(std::string(" ") + cookie_name(want) + " "));
+}
+
+// The same capture as DLT_RAW (what tcpdump writes on a TUN device): every Ethernet header cut off.
+std::vector<uint8_t> ethernet_to_raw(const std::vector<uint8_t>& in) {
+    REQUIRE(in.size() >= global_header_len);
+    std::vector<uint8_t> out(in.begin(), in.begin() + global_header_len);
+    poke32(out, 20, linktype_raw);
+    auto le32 = [&](size_t off) {
+        return in[off] | in[off + 1] << 8 | in[off + 2] << 16 | static_cast<uint32_t>(in[off + 3]) << 24;
+    };
+    for (size_t off = global_header_len; off + record_header_len <= in.size();) {
+        uint32_t cap = le32(off + 8), len = le32(off + 12);
+        REQUIRE(cap >= 14);
+        size_t at = out.size();
+        out.insert(out.end(), in.begin() + off, in.begin() + off + record_header_len);
+        poke32(out, at + 8, cap - 14);
+        poke32(out, at + 12, len - 14);
+        out.insert(out.end(), in.begin() + off + record_header_len + 14, in.begin() + off + record_header_len + cap);
+        off += record_header_len + cap;
+    }
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("cookie: no timestamps, tcp_syncookies=2: a SYN-ACK without wscale/SACK") {
+    Judged j = judge_file("cookie_nots.pcap");
+    check_verdict(j, Cookie::likely);
+    CHECK(j.facts.syn_ws_sack);
+    CHECK_FALSE(j.facts.synack_ws_sack);
+    CHECK_FALSE(j.facts.timestamps);
+    CHECK(j.facts.server_mss == 1460);  // from 7300-byte GSO aggregates: 5 x 1460
+    CHECK(j.facts.aggregates);
+    std::string a = annotate_file("cookie_nots.pcap");
+    CHECK_THAT(a, Catch::Contains("SYN-ACK without wscale/SACK though the SYN offered them (and had no timestamps): "
+                                  "what a SYN cookie answer looks like (tcp_syncookies); no window scaling, so the "
+                                  "window stays <= 64 KB on this connection"));
+    CHECK_THAT(a, Catch::Contains("SYN cookie: likely"));
+}
+
+TEST_CASE("cookie: no timestamps, tcp_syncookies=0: the same SYN, a full SYN-ACK") {
+    Judged j = judge_file("nocookie_nots.pcap");
+    check_verdict(j, Cookie::no);
+    CHECK(j.facts.synack_ws_sack);
+    std::string a = annotate_file("nocookie_nots.pcap");
+    CHECK_THAT(a, !Catch::Contains("SYN-ACK without wscale/SACK"));
+    CHECK_THAT(a, Catch::Contains("SYN cookie: no"));
+}
+
+TEST_CASE("cookie: the no-timestamp cookie on Linux cooked (SLL) and raw IP (DLT_RAW, as on a TUN)") {
+    check_verdict(judge_file("cookie_nots_sll.pcap"), Cookie::likely);
+    Judged raw = judge(decode_bytes(ethernet_to_raw(file_bytes(pcap_fixture("cookie_nots.pcap")))));
+    CHECK(raw.cap.header.linktype == linktype_raw);
+    check_verdict(raw, Cookie::likely);
+    check_verdict(judge(decode_bytes(ethernet_to_raw(file_bytes(pcap_fixture("nocookie_nots.pcap"))))), Cookie::no);
+}
+
+TEST_CASE("cookie: timestamps: the SYN-ACK's TSval lags the server's clock (rounded down to 64 ms)") {
+    Judged c = judge_file("cookie_ts.pcap");
+    check_verdict(c, Cookie::likely);
+    CHECK(c.facts.timestamps);
+    CHECK(c.facts.synack_ws_sack);  // wscale and SACK survive: they ride in TSval
+    REQUIRE(c.facts.lag_known);
+    CHECK(c.facts.lag_ms == 35);    // 42 ticks in 6.6 ms
+    CHECK(c.facts.ts_expected == 26);  // wscale 10 | SACK (16)
+    CHECK(c.facts.ts_bits == 9);       // hidden by the per-host-pair offset (tcp_timestamps=1)
+
+    Judged n = judge_file("nocookie_ts.pcap");
+    check_verdict(n, Cookie::no);
+    REQUIRE(n.facts.lag_known);
+    CHECK(n.facts.lag_ms == 0);  // 6 ticks in 5.9 ms
+    CHECK_THAT(annotate_file("nocookie_ts.pcap"), Catch::Contains("no cookie rounding"));
+}
+
+TEST_CASE("cookie: timestamps without the per-host offset (server tcp_timestamps=2): the options in TSval") {
+    Judged j = judge_file("cookie_ts_nooff.pcap");
+    check_verdict(j, Cookie::likely);
+    CHECK(j.facts.ts_bits == 26);
+    CHECK(j.facts.ts_expected == 26);
+    CHECK_THAT(annotate_file("cookie_ts_nooff.pcap"),
+               Catch::Contains("TSval low 6 bits 26 (wscale 10, SACK, no ECN) match the SYN's options"));
+}
+
+TEST_CASE("cookie: MSS 1400 becomes msstab's 1300 with a cookie, stays 1400 without") {
+    Judged c = judge_file("cookie_mss1400.pcap");
+    check_verdict(c, Cookie::likely);
+    CHECK(c.facts.allowed == 1400);
+    CHECK(c.facts.server_mss == 1300);  // 2576-byte aggregates: 2 x 1288 + 12 B of timestamps each
+    CHECK(c.facts.mss_capped);
+    CHECK_THAT(annotate_file("cookie_mss1400.pcap"),
+               Catch::Contains("server segments <= 1300 B (1288 B of data + 12 B of timestamps) although the SYN "
+                               "allowed 1400: a cookie's MSS table"));
+    Judged n = judge_file("nocookie_mss1400.pcap");
+    check_verdict(n, Cookie::no);
+    CHECK(n.facts.server_mss == 1400);
+    CHECK_FALSE(n.facts.mss_capped);
+}
+
+TEST_CASE("cookie: without a captured handshake there is nothing to judge") {
+    Capture cap = decode_path(pcap_fixture("pooled_en10mb.pcap"));
+    CookieFacts f = cookie_facts(flow(cap, 0));
+    CHECK(f.verdict == Cookie::unknown);
+    CHECK_FALSE(f.handshake);
+    CHECK(to_json(cap, summarize(cap))["flows"][0]["cookie"] == "unknown");
+}
+
+TEST_CASE("cookie: the older lab captures (tcp_syncookies=1, a queue never full) all say no") {
+    // Ordinary handshakes with timestamps and a small response: the server's next TSval keeps pace.
+    for (const char* name : {"churn_en10mb.pcap", "churn_sll.pcap", "churn_sll2.pcap", "churn_ipv6.pcap", "server_close.pcap"}) {
+        INFO(name);
+        Capture cap = decode_path(pcap_fixture(name));
+        for (const Flow& f : cap.table.flows()) {
+            CookieFacts c = cookie_facts(f);
+            CHECK(c.verdict == Cookie::no);
+            CHECK(c.lag_known);
+            CHECK(c.lag_ms <= 1);
+        }
+        CHECK(summarize(cap).cookie_no == cap.table.flows().size());
+    }
+}
