@@ -278,7 +278,7 @@ std::string synflood_gnuplot(const std::vector<SynCase>& cases) {
     }
     for (size_t k = 0; k < cs.size(); ++k) {
         g << "$s" << k << " << EOD\n";
-        for (auto [t, v] : cs[k]->synrecv_series) g << format_sig(t, 4) << " " << v << "\n";
+        for (auto [t, v] : cs[k]->synrecv_series) g << std::round(t * 1000) / 1000 << " " << v << "\n";  // ms resolution, no trailing zeros
         g << "EOD\n";
     }
     g << "set terminal svg size 900,420 dynamic enhanced font 'Helvetica,11' background rgb 'white'\nset output 'synrecv.svg'\n"
