@@ -4,7 +4,8 @@
 # narrow, holding the target), bad numbers, the host's namespace (it has a default route) and a lab
 # namespace once the test gives it one. Then one small real flood in the lab: 200 SYNs reach a listener
 # whose host routes 198.19.0.0/16 back into the lab; its counters see every one (cookies with
-# tcp_syncookies=2; SYN-RECV sockets plus cookies with =1), none is dropped for a bad checksum, and
+# tcp_syncookies=2; SYN-RECV sockets plus cookies with =1), none is dropped for a bad checksum, the client
+# host drops every SYN-ACK (IpInAddrErrors, no RST), and
 # tcpdump, decoding captured flood packets, calls both checksums correct. SIGTERM ends a run early, JSON
 # written. (The IPv4 header checksum on the wire is the kernel's: it rewrites it for a raw socket. The
 # builder's own is held to captured packets by tests/unit/test_synflood_packet.cc; the TCP one is ours alone,
