@@ -113,7 +113,7 @@ TEST_CASE("cookie: no timestamps, tcp_syncookies=0: the same SYN, a full SYN-ACK
     CHECK_THAT(a, Catch::Contains("SYN cookie: no"));
 }
 
-TEST_CASE("cookie: the no-timestamp cookie on Linux cooked (SLL) and raw IP (DLT_RAW, as on a TUN)") {
+TEST_CASE("cookie: the no-timestamp cookie on Linux cooked (SLL2) and cut down to raw IP (DLT_RAW)") {
     check_verdict(judge_file("cookie_nots_sll.pcap"), Cookie::likely);
     Judged raw = judge(decode_bytes(ethernet_to_raw(file_bytes(pcap_fixture("cookie_nots.pcap")))));
     CHECK(raw.cap.header.linktype == linktype_raw);
@@ -183,4 +183,25 @@ TEST_CASE("cookie: the older lab captures (tcp_syncookies=1, a queue never full)
         }
         CHECK(summarize(cap).cookie_no == cap.table.flows().size());
     }
+}
+
+TEST_CASE("cookie: tcpdump on a TUN over churn-link (DLT_RAW, 20 ms RTT): segments as sent, no aggregates") {
+    Judged c = judge_file("cookie_nots_tun.pcap");
+    CHECK(c.cap.header.linktype == linktype_raw);
+    check_verdict(c, Cookie::likely);
+    CHECK_FALSE(c.facts.aggregates);
+    CHECK(flow(c.cap, 0).cookie.largest[server] == 1460);
+    check_verdict(judge_file("nocookie_nots_tun.pcap"), Cookie::no);
+
+    Judged m = judge_file("cookie_mss1400_tun.pcap");
+    check_verdict(m, Cookie::likely);
+    CHECK(flow(m.cap, 0).cookie.largest[server] == 1288);  // 1300 - 12 B of timestamps, segment by segment
+    CHECK(m.facts.server_mss == 1300);
+    CHECK(m.facts.mss_capped);
+    CHECK(m.facts.lag_ms == 7);  // the next server TSval comes a round trip (21.3 ms) later, 28 higher
+    Judged n = judge_file("nocookie_mss1400_tun.pcap");
+    check_verdict(n, Cookie::no);
+    CHECK(flow(n.cap, 0).cookie.largest[server] == 1388);
+    CHECK(n.facts.server_mss == 1400);
+    CHECK(n.facts.lag_ms == 0);
 }
