@@ -15,6 +15,7 @@
 #   nocookie_mss1400.pcap cookies 0, timestamps 1, client MSS 1400  server segments 1388 B (1400 - 12)
 #   cookie_ts_nooff.pcap  cookies 2, timestamps 1, server tcp_timestamps=2 (no per-host TS offset):
 #                         the SYN-ACK's TSval low 6 bits show the options as sent
+#   cookie_ecn_nooff.pcap as cookie_ts_nooff, the client asking for ECN (tcp_ecn=1): bit 5 set, 58
 #   cookie_nots_sll.pcap  as cookie_nots, on "any" (Linux cooked: SLL2 from this tcpdump)
 # Then over churn-link (lab/link.sh: TUN devices, 20 ms RTT), captured on the client's TUN (DLT_RAW). The
 # kernel cuts segments to size before it writes them to a TUN, so these show each segment as sent (the
@@ -45,7 +46,7 @@ sleep 0.5
 one() {
   local file=$1 iface=$2 cookies=$3 cts=$4 sts=${5:-1} advmss=${6:-}
   ip netns exec "$LAB_SRV" sysctl -q -w net.ipv4.tcp_syncookies="$cookies" net.ipv4.tcp_timestamps="$sts"
-  ip netns exec "$LAB_CLI" sysctl -q -w net.ipv4.tcp_timestamps="$cts"
+  ip netns exec "$LAB_CLI" sysctl -q -w net.ipv4.tcp_timestamps="$cts" net.ipv4.tcp_ecn="${ECN:-2}"
   ip -n "$LAB_CLI" route change "${route[@]}" ${advmss:+advmss "$advmss"} || exit 1
   : > "$LAB_TMP/td.log"
   ip netns exec "$LAB_CLI" tcpdump -n -s 96 ${COUNT:+-c $COUNT} -i "$iface" -w "$OUT/$file" 'tcp port 8080' 2> "$LAB_TMP/td.log" &
@@ -63,6 +64,7 @@ one nocookie_ts.pcap "$vc" 0 1
 one cookie_mss1400.pcap "$vc" 2 1 1 1400
 one nocookie_mss1400.pcap "$vc" 0 1 1 1400
 one cookie_ts_nooff.pcap "$vc" 2 1 2
+ECN=1 one cookie_ecn_nooff.pcap "$vc" 2 1 2
 one cookie_nots_sll.pcap any 2 0
 
 link_up --delay 10 || exit 1

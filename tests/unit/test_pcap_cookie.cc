@@ -205,3 +205,29 @@ TEST_CASE("cookie: tcpdump on a TUN over churn-link (DLT_RAW, 20 ms RTT): segmen
     CHECK(n.facts.server_mss == 1400);
     CHECK(n.facts.lag_ms == 0);
 }
+
+TEST_CASE("cookie: an ECN SYN (ECE|CWR) with a cookie: TSval bit 5 set, 58 = wscale 10 | SACK | ECN") {
+    Judged j = judge_file("cookie_ecn_nooff.pcap");
+    check_verdict(j, Cookie::likely);
+    CHECK(j.facts.ts_bits == 58);
+    CHECK(j.facts.ts_expected == 58);
+    CHECK_THAT(annotate_file("cookie_ecn_nooff.pcap"), Catch::Contains("TSval low 6 bits 58 (wscale 10, SACK, ECN) match"));
+}
+
+TEST_CASE("cookie: a SYN-ACK the server sends again without a new SYN means it kept state: no cookie") {
+    // cookie_nots.pcap with its SYN-ACK (record 1) captured twice, the copy 1 s later: the server's own
+    // retransmit timer, which a cookie answer does not have.
+    std::vector<uint8_t> b = file_bytes(pcap_fixture("cookie_nots.pcap"));
+    size_t r1 = record_offset(b, 1), r2 = record_offset(b, 2);
+    std::vector<uint8_t> copy(b.begin() + r1, b.begin() + r2);
+    copy[0] = static_cast<uint8_t>(copy[0] + 1);  // ts_sec + 1 (little-endian; no carry for these files)
+    b.insert(b.begin() + r2, copy.begin(), copy.end());
+    Judged j = judge(decode_bytes(b));
+    CHECK(j.facts.synack_unprompted == 1);
+    CHECK(j.facts.verdict == Cookie::unknown);  // its options still look like a cookie's: the clues disagree
+    PcapFile f = PcapFile::from_bytes(b.data(), b.size());
+    std::string out;
+    annotate(f, "memory", all_of_flow(0), out);
+    CHECK_THAT(out, Catch::Contains("retransmitted its SYN-ACK without a new SYN"));
+    CHECK_THAT(out, Catch::Contains("SYN cookie: unknown"));
+}
