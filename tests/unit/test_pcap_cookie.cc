@@ -231,3 +231,13 @@ TEST_CASE("cookie: a SYN-ACK the server sends again without a new SYN means it k
     CHECK_THAT(out, Catch::Contains("retransmitted its SYN-ACK without a new SYN"));
     CHECK_THAT(out, Catch::Contains("SYN cookie: unknown"));
 }
+
+TEST_CASE("cookie: IPv6 has its own msstab (1220, 1420, 1440, 8940): a SYN's MSS 1400 becomes 1220") {
+    Judged j = judge_file("cookie_v6_mss1400.pcap");
+    CHECK(flow(j.cap, 0).key.v6);
+    check_verdict(j, Cookie::likely);
+    CHECK(j.facts.allowed == 1400);
+    CHECK(j.facts.server_mss == 1220);  // aggregates of 1208-byte segments + 12 B of timestamps
+    CHECK(j.facts.mss_capped);
+    CHECK_THAT(annotate_file("cookie_v6_mss1400.pcap"), Catch::Contains("(msstab 1220/1420/1440/8940)"));
+}
