@@ -65,7 +65,7 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     cli::add_number(app, "--warmup", opt.warmup_s, "seconds to run before measuring", 0, 3600);
     cli::add_number(app, "--timeout", opt.timeout_ms, "ms allowed for a connect, and for a response", 1, 3'600'000);
     cli::add_number(app, "--retry-delay", opt.retry_delay_ms, "ms before a failed connect is tried again", 1, 60'000);
-    cli::add_number(app, "-n,--requests", opt.max_requests, "stop after this many requests (0 = duration only)", 0,
+    cli::add_number(app, "-n,--requests", opt.max_requests, "stop after this many requests: the run ends once they are answered or given up (0 = duration only)", 0,
                     1'000'000'000'000);
     // 88..32767: what the kernel's TCP_MAXSEG takes (TCP_MIN_MSS .. MAX_TCP_WINDOW); a larger value would
     // fail every setsockopt with EINVAL, counted per connection instead of refused once here.

@@ -10,9 +10,10 @@
 //   - a server that answered with a cookie kept no state, so nothing is retransmitted: the connection
 //     waits for the client's own SYN retransmit (its RTO, 1 s), which gets one fresh cookie SYN-ACK.
 // Both timers start at 1 s, so with N = 1 connect() takes about 1 s + 1 RTT either way (measured at a
-// 200 ms RTT: 1.208 s, cookies or not). N = 2 tells them apart: without a cookie the second of the two
-// SYN-ACKs at ~1 s passes (1.2 s); with one, the client's next SYN retransmit must come (2 s on this
-// kernel, tcp_syn_linear_timeouts=4; 3 s on older ones), measured 2.24 s.
+// 200 ms RTT: 1.208 s, cookies or not). N = 2 tells them apart: with a cookie nothing but the client's
+// next SYN retransmit can help (2 s on this kernel, tcp_syn_linear_timeouts=4; 3 s on older ones;
+// measured 2.24 s at 200 ms); without one, the server's timer and its answer to the client's SYN
+// retransmit race at ~1 s (an answered SYN restarts the timer, tcp_check_req), so 1.2 s or 2.2 s.
 //
 // A flow is the SYN-ACK's 4-tuple (source and destination address and port, as the SYN-ACK carries them)
 // and the connection's client ISN, read from the SYN-ACK's ACK number (ISN + 1). The ISN makes it "the

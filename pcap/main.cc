@@ -147,13 +147,13 @@ int main(int argc, char** argv) {
 
     std::string file;
     bool as_json = false, summary_only = false;
-    auto* dec = app.add_subcommand("decode", "every TCP flow: handshake times and options, requests, who closed");
+    auto* dec = app.add_subcommand("decode", "every TCP flow: handshake times and options, requests, who closed, SYN cookie or not");
     dec->add_option("FILE", file, "pcap file")->required();
     dec->add_flag("--json", as_json, "JSON instead of the table");
     dec->add_flag("--summary", summary_only, "totals only, no per-flow rows");
 
     AnnotateOptions aopt;
-    auto* ann = app.add_subcommand("annotate", "one flow's packets, each explained");
+    auto* ann = app.add_subcommand("annotate", "one flow's packets, each explained; then the SYN-cookie clues of its handshake");
     ann->add_option("FILE", file, "pcap file")->required();
     churn::cli::add_number(*ann, "--flow", aopt.flow, "flow number (Wireshark's tcp.stream), default 0");
     churn::cli::add_number(*ann, "--limit", aopt.limit, "packets shown at most (0: all)");

@@ -2,6 +2,7 @@
 //
 //   churn-probe states [--netns NAME] [--by state|lport|remote] [--sport P] [--dport P] [--json] [--proc]
 //   churn-probe watch  [--netns [LABEL=]NAME]... [--interval 100ms] [--duration S|--count N] [-o FILE] [--info]
+//                      [--counters churn|syncookies|all|NAME,...]
 //   churn-probe info   [--netns NAME] [--sport P] [--dport P] [--src A] [--dst A] [--json]
 //   churn-probe nstat  [--netns NAME] [NAME...] [--json] | --delta A B | --since A
 //   churn-probe diff   A B [--json]

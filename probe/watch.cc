@@ -105,6 +105,14 @@ int run_watch(const WatchArgs& a) {
     std::vector<std::unique_ptr<Host>> hosts;
     if (a.common.netns.empty()) hosts.push_back(std::make_unique<Host>(HostSpec{"host", ""}, a.common.host));
     for (const std::string& spec : a.common.netns) hosts.push_back(std::make_unique<Host>(parse_host_spec(spec), a.common.host));
+    // Checked before the first line: a misspelt name would otherwise just be missing from every line.
+    if (!a.counters.empty() && !(a.counters.size() == 1 && a.counters[0] == "all")) {
+        std::map<std::string, int64_t> known = hosts.front()->counters().as_map();
+        for (const std::string& n : a.counters)
+            if (!known.count(n))
+                throw ProbeError("--counters: no counter named '" + n + "' (nstat's names, e.g. TcpExtSyncookiesSent; "
+                                 "the sets churn, syncookies; or all)");
+    }
 
     int out = STDOUT_FILENO;
     std::string out_name = "stdout";

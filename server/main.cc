@@ -91,6 +91,10 @@ void print_summary(const ServerStats& s, double duration_s) {
                  (unsigned long long)s.error_total(),
                  (unsigned long long)s.http_400, (unsigned long long)s.http_431, (unsigned long long)s.http_501,
                  (unsigned long long)s.max_concurrent, duration_s);
+    if (s.accept_stopped_at_s >= 0)
+        std::fprintf(stderr, "churn-server: stopped calling accept() at %.3f s (--accept-for); the rest waited in the "
+                             "accept queue or was dropped by the kernel (TcpExtListenOverflows)\n",
+                     s.accept_stopped_at_s);
 }
 
 int run(const ServerOptions& opt) {

@@ -109,8 +109,8 @@ valid_args() {
   esac
 }
 numeric=(
-  "client --sample-ms --bytes --connections --duration --rate --warmup --timeout --retry-delay --requests"
-  "server --size --backlog --max-conns --duration"
+  "client --sample-ms --bytes --connections --duration --rate --warmup --timeout --retry-delay --requests --mss"
+  "server --size --backlog --max-conns --duration --accept-for"
   "probe-states --top"
   "probe-watch --count --interval --duration"
   "probe-triage --top"
@@ -118,7 +118,7 @@ numeric=(
   "pcap-annotate --flow --limit"
   "pcap-synth --connections --rate --rtt-us --requests --ip-options"
   "link --delay --delay-ab --delay-ba --loss --loss-ab --loss-ba --rate --rate-ab --rate-ba --queue-pkts
-        --queue-pkts-ab --queue-pkts-ba --queue-bytes --queue-bytes-ab --queue-bytes-ba --seed --duration --rt-priority --cpu --spin-max-us"
+        --queue-pkts-ab --queue-pkts-ba --queue-bytes --queue-bytes-ab --queue-bytes-ba --seed --duration --rt-priority --cpu --spin-max-us --drop-synack"
   "link-measure --port --pings --ping-interval --ping-size --stream-count --stream-mbit --stream-size --settle --rt-priority"
 )
 # No option of any binary means something by a negative number, a non-finite one or 10^999.

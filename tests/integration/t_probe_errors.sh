@@ -38,6 +38,7 @@ nobody=(setpriv --reuid=65534 --regid=65534 --clear-groups)
 check "no such network namespace" -- states --netns churnlab-does-not-exist
 check "no such network namespace" -- watch --netns client=churnlab-does-not-exist --count 1
 check "no such network namespace" -- triage --netns nope-$$
+check "no counter named 'TcpExtSyncookiesSnt'" -- watch --counters syncookies,TcpExtSyncookiesSnt --count 1
 check "EPERM" "${nobody[@]}" -- states --netns "$LAB_CLI"
 check "CAP_SYS_ADMIN" "${nobody[@]}" -- triage --netns "$LAB_SRV"
 check "EINVAL" -- states --netns /proc/self/ns/mnt

@@ -67,3 +67,4 @@ run_client --mode churn -n 3 -c 1 -d 2
 stop_server
 assert_eq "default: accept_stopped_at_s" "$(json_get "$LAB_TMP/server.json" accept_stopped_at_s)" null
 assert_eq "default: accepted" "$(json_get "$LAB_TMP/server.json" accepted)" 3
+assert_eq "client JSON mss without --mss" "$(json_get "$LAB_TMP/client.json" mss)" null

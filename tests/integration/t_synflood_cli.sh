@@ -4,7 +4,8 @@
 # narrow, holding the target), bad numbers, the host's namespace (it has a default route) and a lab
 # namespace once the test gives it one. Then one small real flood in the lab: 200 SYNs reach a listener
 # whose host routes 198.19.0.0/16 back into the lab; its counters see every one (cookies with
-# tcp_syncookies=2; SYN-RECV sockets plus cookies with =1), none is dropped for a bad checksum, and
+# tcp_syncookies=2; SYN-RECV sockets plus cookies with =1), none is dropped for a bad checksum, the client
+# host drops every SYN-ACK (IpInAddrErrors, no RST), and
 # tcpdump, decoding captured flood packets, calls both checksums correct. SIGTERM ends a run early, JSON
 # written. (The IPv4 header checksum on the wire is the kernel's: it rewrites it for a raw socket. The
 # builder's own is held to captured packets by tests/unit/test_synflood_packet.cc; the TCP one is ours alone,
@@ -118,6 +119,12 @@ assert_eq "TcpInCsumErrors (server host)" "$(nstat_get "$LAB_SRV" TcpInCsumError
 assert_eq "TcpExtSyncookiesSent (server host)" "$(( $(nstat_get "$LAB_SRV" TcpExtSyncookiesSent) - sent0 ))" 200
 assert_eq "TcpExtListenDrops (server host)" "$(nstat_get "$LAB_SRV" TcpExtListenDrops)" 0
 assert_eq "SYN-RECV sockets with cookies always on" "$(lab_srv ss -Htan state syn-recv | wc -l)" 0
+# Where the 200 SYN-ACKs went: to the client host, which has no 198.19.0.0/16 address and ip_forward=0, so
+# each is dropped as an address error, and nothing answers (no RST from anyone).
+cli_addr_errors() { [ "$(snmp_get "$LAB_CLI" Ip InAddrErrors)" -ge 200 ]; }
+wait_until 5 "200 SYN-ACKs reached the client host" cli_addr_errors
+assert_eq "IpInAddrErrors on the client host (the SYN-ACKs, dropped)" "$(snmp_get "$LAB_CLI" Ip InAddrErrors)" 200
+assert_eq "TcpOutRsts on the client host" "$(snmp_get "$LAB_CLI" Tcp OutRsts)" 0
 
 wait_until 5 "tcpdump stopped after 5 packets" sh -c "! kill -0 $TD_PID 2>/dev/null"
 tcpdump -r "$LAB_TMP/flood.pcap" -n -vv 2> /dev/null > "$LAB_TMP/decoded.txt"

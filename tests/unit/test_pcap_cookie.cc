@@ -113,7 +113,7 @@ TEST_CASE("cookie: no timestamps, tcp_syncookies=0: the same SYN, a full SYN-ACK
     CHECK_THAT(a, Catch::Contains("SYN cookie: no"));
 }
 
-TEST_CASE("cookie: the no-timestamp cookie on Linux cooked (SLL) and raw IP (DLT_RAW, as on a TUN)") {
+TEST_CASE("cookie: the no-timestamp cookie on Linux cooked (SLL2) and cut down to raw IP (DLT_RAW)") {
     check_verdict(judge_file("cookie_nots_sll.pcap"), Cookie::likely);
     Judged raw = judge(decode_bytes(ethernet_to_raw(file_bytes(pcap_fixture("cookie_nots.pcap")))));
     CHECK(raw.cap.header.linktype == linktype_raw);
@@ -183,4 +183,61 @@ TEST_CASE("cookie: the older lab captures (tcp_syncookies=1, a queue never full)
         }
         CHECK(summarize(cap).cookie_no == cap.table.flows().size());
     }
+}
+
+TEST_CASE("cookie: tcpdump on a TUN over churn-link (DLT_RAW, 20 ms RTT): segments as sent, no aggregates") {
+    Judged c = judge_file("cookie_nots_tun.pcap");
+    CHECK(c.cap.header.linktype == linktype_raw);
+    check_verdict(c, Cookie::likely);
+    CHECK_FALSE(c.facts.aggregates);
+    CHECK(flow(c.cap, 0).cookie.largest[server] == 1460);
+    check_verdict(judge_file("nocookie_nots_tun.pcap"), Cookie::no);
+
+    Judged m = judge_file("cookie_mss1400_tun.pcap");
+    check_verdict(m, Cookie::likely);
+    CHECK(flow(m.cap, 0).cookie.largest[server] == 1288);  // 1300 - 12 B of timestamps, segment by segment
+    CHECK(m.facts.server_mss == 1300);
+    CHECK(m.facts.mss_capped);
+    CHECK(m.facts.lag_ms == 7);  // the next server TSval comes a round trip (21.3 ms) later, 28 higher
+    Judged n = judge_file("nocookie_mss1400_tun.pcap");
+    check_verdict(n, Cookie::no);
+    CHECK(flow(n.cap, 0).cookie.largest[server] == 1388);
+    CHECK(n.facts.server_mss == 1400);
+    CHECK(n.facts.lag_ms == 0);
+}
+
+TEST_CASE("cookie: an ECN SYN (ECE|CWR) with a cookie: TSval bit 5 set, 58 = wscale 10 | SACK | ECN") {
+    Judged j = judge_file("cookie_ecn_nooff.pcap");
+    check_verdict(j, Cookie::likely);
+    CHECK(j.facts.ts_bits == 58);
+    CHECK(j.facts.ts_expected == 58);
+    CHECK_THAT(annotate_file("cookie_ecn_nooff.pcap"), Catch::Contains("TSval low 6 bits 58 (wscale 10, SACK, ECN) match"));
+}
+
+TEST_CASE("cookie: a SYN-ACK the server sends again without a new SYN means it kept state: no cookie") {
+    // cookie_nots.pcap with its SYN-ACK (record 1) captured twice, the copy 1 s later: the server's own
+    // retransmit timer, which a cookie answer does not have.
+    std::vector<uint8_t> b = file_bytes(pcap_fixture("cookie_nots.pcap"));
+    size_t r1 = record_offset(b, 1), r2 = record_offset(b, 2);
+    std::vector<uint8_t> copy(b.begin() + r1, b.begin() + r2);
+    copy[0] = static_cast<uint8_t>(copy[0] + 1);  // ts_sec + 1 (little-endian; no carry for these files)
+    b.insert(b.begin() + r2, copy.begin(), copy.end());
+    Judged j = judge(decode_bytes(b));
+    CHECK(j.facts.synack_unprompted == 1);
+    CHECK(j.facts.verdict == Cookie::unknown);  // its options still look like a cookie's: the clues disagree
+    PcapFile f = PcapFile::from_bytes(b.data(), b.size());
+    std::string out;
+    annotate(f, "memory", all_of_flow(0), out);
+    CHECK_THAT(out, Catch::Contains("retransmitted its SYN-ACK without a new SYN"));
+    CHECK_THAT(out, Catch::Contains("SYN cookie: unknown"));
+}
+
+TEST_CASE("cookie: IPv6 has its own msstab (1220, 1420, 1440, 8940): a SYN's MSS 1400 becomes 1220") {
+    Judged j = judge_file("cookie_v6_mss1400.pcap");
+    CHECK(flow(j.cap, 0).key.v6);
+    check_verdict(j, Cookie::likely);
+    CHECK(j.facts.allowed == 1400);
+    CHECK(j.facts.server_mss == 1220);  // aggregates of 1208-byte segments + 12 B of timestamps
+    CHECK(j.facts.mss_capped);
+    CHECK_THAT(annotate_file("cookie_v6_mss1400.pcap"), Catch::Contains("(msstab 1220/1420/1440/8940)"));
 }
