@@ -43,6 +43,7 @@ source lab/meta.sh
 source lab/netns.sh
 source lab/link.sh
 die() { echo "synflood: $*" >&2; exit 1; }
+bad() { echo "synflood: $*" >&2; exit 2; }  # a bad knob: nothing was run
 
 SYNFLOOD_RATE=${SYNFLOOD_RATE:-2000} SYNFLOOD_SECONDS=${SYNFLOOD_SECONDS:-20} SYNFLOOD_BACKLOG=${SYNFLOOD_BACKLOG:-128}
 SYNFLOOD_CLIENT_RATE=${SYNFLOOD_CLIENT_RATE:-20} SYNFLOOD_TIMEOUT=${SYNFLOOD_TIMEOUT:-10000}
@@ -59,13 +60,13 @@ command -v gnuplot > /dev/null || die "gnuplot not installed (make deps-lab)"
 command -v nstat > /dev/null || die "nstat not installed (iproute2)"
 for v in SYNFLOOD_RATE SYNFLOOD_SECONDS SYNFLOOD_BACKLOG SYNFLOOD_CLIENT_RATE SYNFLOOD_TIMEOUT ACCEPT_BACKLOG \
          ACCEPT_SECONDS LONG_RTT LONG_RATE LONG_SIZE LONG_MSS LONG_N; do
-  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive whole number, not '${!v}'"
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || bad "$v must be a positive whole number, not '${!v}'"
 done
-(( SYNFLOOD_SECONDS >= 6 )) || die "SYNFLOOD_SECONDS must be at least 6 (the client runs from 1 s to 3 s before the end)"
-for s in $SYNFLOOD_SETTINGS; do [[ $s =~ ^[012]$ ]] || die "SYNFLOOD_SETTINGS: '$s' is not a tcp_syncookies value (0, 1 or 2)"; done
-for d in $LONG_DROPS; do [[ $d =~ ^[1-9]$ ]] || die "LONG_DROPS: '$d' is not a count of SYN-ACKs to drop (1-9)"; done
+(( SYNFLOOD_SECONDS >= 6 )) || bad "SYNFLOOD_SECONDS must be at least 6 (the client runs from 1 s to 3 s before the end)"
+for s in $SYNFLOOD_SETTINGS; do [[ $s =~ ^[012]$ ]] || bad "SYNFLOOD_SETTINGS: '$s' is not a tcp_syncookies value (0, 1 or 2)"; done
+for d in $LONG_DROPS; do [[ $d =~ ^[1-9]$ ]] || bad "LONG_DROPS: '$d' is not a count of SYN-ACKs to drop (1-9)"; done
 for k in $SYNFLOOD_CASES; do
-  case $k in flood|accept|bulk|synack) ;; *) die "SYNFLOOD_CASES: unknown case kind '$k' (want flood accept bulk synack)" ;; esac
+  case $k in flood|accept|bulk|synack) ;; *) bad "SYNFLOOD_CASES: unknown case kind '$k' (want flood accept bulk synack)" ;; esac
 done
 want() { [[ " $SYNFLOOD_CASES " == *" $1 "* ]]; }
 
