@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "report/evidence.h"
 #include "report/results.h"
 #include "report/synflood.h"
 
@@ -232,4 +233,23 @@ TEST_CASE("synflood: bad input is named by file and line", "[synflood]") {
     d.put("cases.tsv", "id\tkind\tsettings\tstatus\nx\tstorm\t-\tran\n");
     CHECK(err() == d.dir() + "/cases.tsv:2: unknown kind 'storm' (want flood, accept, bulk or synack)");
     CHECK_THROWS_AS(parse_synflood_json(R"({"cases": []})", "s.json"), ReportError);
+}
+
+TEST_CASE("synflood: the generated blocks of evidence/synflood", "[synflood]") {
+    CaseDir d;
+    fixture(d);
+    auto cases = load_synflood_dir(d.dir());
+    d.put("ev/synflood/synflood.json", synflood_json(cases));
+    d.put("ev/synflood/meta.json", R"({"command": "make run-synflood", "kernel": "6.18", "hostname": "vm", "nproc": 2,
+      "date": "2026-11-30T15:00:00Z", "git_commit": "0123456789abcdef", "knobs": {"SYNFLOOD_RATE": 100}})");
+    d.put("ev/synflood/cookie.annotate.txt", "flow 0\nSYN cookie: likely");
+    Evidence ev(d.dir() + "/ev");
+    std::string main = ev.block("synflood");
+    CHECK(main.rfind(render_syn_counters(cases), 0) == 0);
+    CHECK(main.find("Run: `make run-synflood` on vm (2 CPUs), kernel 6.18, 2026-11-30T15:00:00Z, commit 0123456789ab.") != std::string::npos);
+    CHECK(ev.block("synflood.rtt") == render_syn_rtt(cases));
+    CHECK(ev.block("synflood.synack") == render_syn_synack(cases));
+    CHECK(ev.block("synflood.quote") == render_syn_quote(cases));
+    CHECK(ev.block("synflood.cookie.annotate.txt") == "```\nflow 0\nSYN cookie: likely\n```\n");
+    CHECK_THROWS_WITH(ev.block("synflood.nope"), Catch::Contains("unknown view 'nope'"));
 }
