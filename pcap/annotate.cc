@@ -202,7 +202,7 @@ bool annotate(PcapFile& file, const std::string& path, const AnnotateOptions& op
 
     // The SYN-cookie verdict with every clue (cookie.h): only for a flow whose handshake we saw.
     if (f.syns || f.synacks) {
-        CookieFacts cf = cookie_facts(f);
+        CookieFacts cf = cookie_facts(f, cap.last_ns);
         appendf(out, "\nSYN cookie: %s\n", cookie_name(cf.verdict));
         for (const std::string& d : cookie_details(f, cf)) appendf(out, "  - %s\n", d.c_str());
     }

@@ -19,6 +19,9 @@ constexpr int max_wscale = 14;  // TCP_MAX_WSCALE: the kernel clamps a larger sh
 // capture's clock gives +-1 ms; a cookie's rounding lags 0-63 ms. Beyond this gap, drift and other clock
 // rates make the comparison meaningless.
 constexpr int64_t lag_max_gap_us = 10'000'000;
+// A listener resends an unanswered SYN-ACK after 1 s (TCP_TIMEOUT_INIT), from its request sock; half a
+// second more for a slow host. A cookie answer has no request sock, so it is never sent again.
+constexpr int64_t synack_rto_slack_ns = 1'500'000'000;
 
 bool both_timestamps(const Flow& f) { return f.opt[client].timestamps && f.opt[server].timestamps; }
 
@@ -76,8 +79,10 @@ void cookie_observe(Flow& f, Side side, const Segment& seg, int64_t ts_ns) {
         // sock. A cookie answer keeps nothing and answers only SYNs.
         if (k.synack_since_syn && f.syns) ++k.synack_unprompted;
         k.synack_since_syn = true;
+        k.last_synack_ns = ts_ns;
         return;
     }
+    if (side == client && f.synacks) k.client_after_synack = true;
     if (side == server && f.synacks && k.next_ts_ns < 0 && seg.opt.timestamps) {
         k.next_ts_ns = ts_ns;
         k.next_tsval = seg.opt.tsval;
@@ -95,7 +100,7 @@ void cookie_observe(Flow& f, Side side, const Segment& seg, int64_t ts_ns) {
         if (cand[i] > 0 && seg.payload >= static_cast<uint32_t>(cand[i]) && seg.payload % cand[i] == 0) ++k.multiples[i];
 }
 
-CookieFacts cookie_facts(const Flow& f) {
+CookieFacts cookie_facts(const Flow& f, int64_t capture_end_ns) {
     CookieFacts c;
     const CookieClues& k = f.cookie;
     c.synack_unprompted = k.synack_unprompted;
@@ -143,6 +148,13 @@ CookieFacts cookie_facts(const Flow& f) {
     if (c.mss_capped) pro = true;
     else if (c.server_mss > 0 && c.server_mss == c.allowed && !in_msstab(f, c.allowed)) con = true;
     if (c.synack_unprompted) con = true;
+    // No ACK, no RST, no data from the client after the SYN-ACK (a spoofed source, or the SYN-ACK lost),
+    // and yet the server never resent it, though the capture went on long enough to see that.
+    if (!k.client_after_synack && !k.synack_unprompted && k.last_synack_ns >= 0 && capture_end_ns >= 0 &&
+        capture_end_ns - k.last_synack_ns >= synack_rto_slack_ns) {
+        c.quiet_ms = (capture_end_ns - k.last_synack_ns) / 1'000'000;
+        pro = true;
+    }
     c.verdict = pro && !con ? Cookie::likely : con && !pro ? Cookie::no : Cookie::unknown;
     return c;
 }
@@ -208,6 +220,12 @@ std::vector<std::string> cookie_details(const Flow& f, const CookieFacts& c) {
     }
     if (c.synack_unprompted)
         out.push_back("the server retransmitted its SYN-ACK without a new SYN: it kept a request sock, so no cookie");
+    if (c.quiet_ms >= 0) {
+        std::snprintf(b, sizeof b, "no answer from the client, and the server never sent its SYN-ACK again in the %.1f s "
+                      "the capture went on: a cookie answer keeps nothing to resend (a request sock resends after 1 s, "
+                      "unless tcp_synack_retries is 0)", c.quiet_ms / 1e3);
+        out.push_back(b);
+    }
     return out;
 }
 

@@ -38,6 +38,8 @@ struct CookieClues {
     uint8_t synack_flags = 0;           // the first SYN-ACK's (ECE: the server agreed to ECN)
     bool synack_since_syn = false;      // a SYN-ACK came after the most recent SYN ...
     uint16_t synack_unprompted = 0;     // ... and another one without a new SYN: the server retransmits
+    int64_t last_synack_ns = -1;
+    bool client_after_synack = false;   // the client sent anything but a SYN after the first SYN-ACK
     uint32_t largest[2] = {0, 0};       // largest payload per side, as captured (may be a GSO/GRO aggregate)
     uint32_t server_data = 0;           // server segments with payload
     uint32_t multiples[kSizeCandidates] = {};  // server payloads that are whole multiples of candidate k
@@ -66,9 +68,11 @@ struct CookieFacts {
     bool mss_capped = false;      // server_mss is a msstab value below `allowed`
     bool aggregates = false;      // the capture saw segments larger than the MSS (GSO/TSO/GRO)
     uint16_t synack_unprompted = 0;
+    int64_t quiet_ms = -1;        // an unanswered SYN-ACK never sent again for this long, to the capture's end
 };
 
-CookieFacts cookie_facts(const Flow& f);
+// capture_end_ns: the capture's last record; without it (-1) an unanswered SYN-ACK is no clue.
+CookieFacts cookie_facts(const Flow& f, int64_t capture_end_ns = -1);
 // Sentences for `annotate`: on the SYN-ACK's row (what its options say) and after the timeline (the rest).
 std::string cookie_synack_note(const Flow& f, const CookieFacts& c);
 std::vector<std::string> cookie_details(const Flow& f, const CookieFacts& c);

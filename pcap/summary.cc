@@ -85,7 +85,7 @@ Totals summarize(const Capture& cap) {
         else if (f.closed_by == client) ++t.closed_by_client;
         else if (f.closed_by == server) ++t.closed_by_server;
         if (f.syns > 1) t.syn_retransmits += f.syns - 1;
-        switch (cookie_facts(f).verdict) {
+        switch (cookie_facts(f, cap.last_ns).verdict) {
             case Cookie::likely: ++t.cookie_likely; break;
             case Cookie::no: ++t.cookie_no; break;
             case Cookie::unknown: ++t.cookie_unknown; break;
@@ -167,7 +167,7 @@ void side_json(JsonLine& j, const Flow& f, Side s) {
 }
 
 // One flow, one line: see summary.h for the fields. Times inside the flow count from its first packet.
-void flow_json(std::string& out, const Flow& f, int64_t capture_start_ns) {
+void flow_json(std::string& out, const Flow& f, int64_t capture_start_ns, int64_t capture_end_ns) {
     Negotiated n = negotiated(f);
     bool hs = f.handshake();
     auto rel_us = [&](int64_t ns) { return ns < 0 ? int64_t{-1} : us(ns - f.first_ns); };
@@ -196,7 +196,7 @@ void flow_json(std::string& out, const Flow& f, int64_t capture_start_ns) {
     j.open("options");
     side_json(j, f, client);
     side_json(j, f, server);
-    CookieFacts cf = cookie_facts(f);
+    CookieFacts cf = cookie_facts(f, capture_end_ns);
     j.close()
         .str("cookie", cookie_name(cf.verdict))
         .open("largest_segment").num("client", f.cookie.largest[client]).num("server", f.cookie.largest[server]).close()
@@ -225,7 +225,7 @@ std::string json_text(const Capture& cap, const Totals& t, bool with_flows) {
     for (const Flow& f : cap.table.flows()) {
         s += first ? "\n  " : ",\n  ";
         first = false;
-        flow_json(s, f, cap.first_ns);
+        flow_json(s, f, cap.first_ns, cap.last_ns);
     }
     s += first ? "]\n}\n" : "\n ]\n}\n";
     return s;
@@ -263,7 +263,7 @@ void print_table(std::FILE* out, const Capture& cap, const Totals& t, bool summa
     std::fprintf(out, "  closed first  by the client %llu, by the server %llu, by RST %llu; SYN retransmits %llu\n",
                  (unsigned long long)t.closed_by_client, (unsigned long long)t.closed_by_server,
                  (unsigned long long)t.resets, (unsigned long long)t.syn_retransmits);
-    std::fprintf(out, "  SYN cookies   %llu handshakes look like cookie answers, %llu do not, %llu cannot tell "
+    std::fprintf(out, "  SYN cookies   %llu flows look like cookie answers, %llu do not, %llu cannot tell "
                  "(churn-pcap annotate --flow N says why)\n",
                  (unsigned long long)t.cookie_likely, (unsigned long long)t.cookie_no, (unsigned long long)t.cookie_unknown);
     for (int pass = 0; pass < 2; ++pass) {
@@ -292,7 +292,7 @@ void print_table(std::FILE* out, const Capture& cap, const Totals& t, bool summa
         std::fprintf(out, "%6u  %-24s %-24s %12s %10s %5s %6s %4s %4s %4u %-7s  %s\n", f.index,
                      endpoint_str(f.key, end_of(f, client)).c_str(), endpoint_str(f.key, end_of(f, server)).c_str(), a, b,
                      n.known && n.mss >= 0 ? std::to_string(n.mss).c_str() : "?", ws, n.known ? (n.sack ? "yes" : "no") : "?",
-                     n.known ? (n.timestamps ? "yes" : "no") : "?", f.requests, cookie_name(cookie_facts(f).verdict),
+                     n.known ? (n.timestamps ? "yes" : "no") : "?", f.requests, cookie_name(cookie_facts(f, cap.last_ns).verdict),
                      closed.c_str());
     }
 }

@@ -19,6 +19,12 @@
 #   cookie_v6_mss1400.pcap  cookies 2, timestamps 1, IPv6 (2001:2::/48), client MSS 1400: IPv6's own msstab
 #                         (1220, 1420, 1440, 8940) makes it 1220
 #   cookie_nots_sll.pcap  as cookie_nots, on "any" (Linux cooked: SLL2 from this tcpdump)
+#   flood_srv.pcap        tcp_syncookies 1, a listener with backlog 4: 20 spoofed SYNs (churn-synflood from
+#                         198.19.0.0/16, which the server routes back into the lab, where nothing answers),
+#                         then one real download; on the SERVER's veth, 3.5 s: 5 request socks resend their
+#                         SYN-ACKs ("no"), 15 cookie SYN-ACKs are never resent and the real client's TSval
+#                         lags ("likely"). The committed file was made the same way with a raw-socket
+#                         one-off before churn-synflood existed.
 # Then over churn-link (lab/link.sh: TUN devices, 20 ms RTT), captured on the client's TUN (DLT_RAW). The
 # kernel cuts segments to size before it writes them to a TUN, so these show each segment as sent (the
 # first 40 packets only: the handshake and the first window of the download are all the verdict needs):
@@ -74,6 +80,28 @@ one cookie_mss1400.pcap "$vc" 2 1 1 1400
 one nocookie_mss1400.pcap "$vc" 0 1 1 1400
 one cookie_ts_nooff.pcap "$vc" 2 1 2
 ECN=1 one cookie_ecn_nooff.pcap "$vc" 2 1 2
+
+flood_case() {  # FILE
+  [ -x "$BIN/churn-synflood" ] || { echo "$1: skipped (build/bin/churn-synflood is not built)" >&2; return 0; }
+  ip -n "$LAB_SRV" route add 198.19.0.0/16 via "$LAB_CLI_IP"
+  ip netns exec "$LAB_SRV" sysctl -q -w net.ipv4.tcp_syncookies=1 net.ipv4.tcp_timestamps=1
+  ip netns exec "$LAB_CLI" sysctl -q -w net.ipv4.tcp_timestamps=1
+  ip -n "$LAB_CLI" route change 198.18.0.0/24 dev "$vc"
+  ip netns exec "$LAB_SRV" "$SERVER" --quiet --backlog 4 --size 2048 --listen "$LAB_SRV_IP:8081" > /dev/null 2>&1 &
+  local srv=$! td
+  sleep 0.5
+  : > "$LAB_TMP/td.log"
+  ip netns exec "$LAB_SRV" tcpdump -n -s 96 -i "cl${RUNID}s" -w "$OUT/$1" 'tcp port 8081' 2> "$LAB_TMP/td.log" &
+  td=$!
+  for _ in $(seq 1 50); do grep -q "listening on" "$LAB_TMP/td.log" && break; sleep 0.1; done
+  ip netns exec "$LAB_CLI" "$BIN/churn-synflood" -q --target "$LAB_SRV_IP:8081" --spoof 198.19.0.0/16 --count 20 --rate 1000
+  ip netns exec "$LAB_CLI" "$CLIENT" -q --mode churn -R 1 -n 1 -d 1 "http://$LAB_SRV_IP:8081/" > /dev/null
+  sleep 3
+  kill -INT $td; wait $td
+  kill $srv; wait $srv 2> /dev/null
+  echo "$1: $(tail -n 2 "$LAB_TMP/td.log" | head -n 1)" >&2
+}
+flood_case flood_srv.pcap
 URL_HOST=[2001:2::2] one cookie_v6_mss1400.pcap "$vc" 2 1 1 1400
 one cookie_nots_sll.pcap any 2 0
 
