@@ -9,14 +9,14 @@
 #                          SYN-ACK to a spoofed source is dropped there ("routes back into the lab, where
 #                          nothing answers"). churn-synflood sends SYNFLOOD_RATE SYN/s for SYNFLOOD_SECONDS
 #                          from the client host; 1 s in, a legitimate churn-client starts (SYNFLOOD_CLIENT_RATE
-#                          req/s, --timeout SYNFLOOD_TIMEOUT ms: long enough to see the SYN retransmits at
-#                          1, 3, 7 s) and stops with the flood. churn-probe watch samples the server host
+#                          req/s, --timeout SYNFLOOD_TIMEOUT ms: long enough to see its SYN retransmits, at
+#                          1, 2, 3, 4, 5, 7 s on a kernel with tcp_syn_linear_timeouts=4) and stops with the flood. churn-probe watch samples the server host
 #                          every 100 ms (SYN-RECV and the syncookie counters); mid-flood, SYN-RECV is read
 #                          by churn-probe, `ss`, churn-probe; the counters by churn-probe, `nstat -asz`,
 #                          churn-probe before and after (the bracket is the cross-check).
 #   accept-overflow        churn-server --accept-for ACCEPT_FOR --backlog ACCEPT_BACKLOG: it stops calling
 #                          accept(), the accept queue fills, and churn-client keeps coming (20 req/s,
-#                          --timeout 4000 ms: SYN retransmits at 1 and 3 s, then ETIMEDOUT).
+#                          --timeout 4000 ms: SYN retransmits at 1, 2, 3 s, then ETIMEDOUT).
 #   bulk-cookiesC-tsT      over churn-link (lab/link.sh): RTT LONG_RTT ms, LONG_RATE Mbit/s; tcp_syncookies C
 #                          (2: a cookie for every SYN; 0: never) on the server host, tcp_timestamps T on the
 #                          client host; one LONG_SIZE download with churn-client --mss LONG_MSS. tcp_info of
