@@ -14,6 +14,9 @@
 #   nagle_sll.pcap       the same run on "any" in the client's namespace (Linux cooked: SLL/SLL2)
 #   nodelay_en10mb.pcap  TCP_NODELAY on the client: head and body back to back, no held ACK
 #   nodelay_srv.pcap     the same run on the server's veth
+#   nagle_resp_en10mb.pcap  the response split instead (a second server: 116 bytes as 100 + 16 in two
+#                        send()s, Nagle on; the client sends its 48 bytes in one send(), TCP_NODELAY): the
+#                        server is the writer, the client the receiver that holds its ACK for the head
 # Tests: tests/unit/test_pcap_stall.cc. A re-run changes ports, times and ISNs, and how many exchanges
 # stall (the first may not); not what the tests check: >= 1 stall, each ACK held 40-60 ms, none with
 # TCP_NODELAY. Each file is < 5 KB (default OUT: this directory). ~10 s.
@@ -58,6 +61,17 @@ run() {
 }
 run off nagle any
 run on nodelay
+kill $srv; wait $srv 2> /dev/null
+
+PORT=9001
+ip netns exec "$LAB_SRV" "$PY" "$here/wwr.py" server "$LAB_SRV_IP" $PORT --response 116 --split 100 > "$LAB_TMP/srv2.log" 2>&1 &
+srv=$!
+lab_track $srv
+for _ in $(seq 1 50); do grep -q "listening on" "$LAB_TMP/srv2.log" && break; sleep 0.1; done
+tap "$LAB_CLI" "cl${RUNID}c" "$OUT/nagle_resp_en10mb.pcap"
+ip netns exec "$LAB_CLI" "$PY" "$here/wwr.py" client "$LAB_SRV_IP" $PORT --nodelay on --count 6 --head 48 --body 0 \
+  --response 116 | sed "s/^/nagle_resp: /" >&2
+untap
 kill $srv; wait $srv 2> /dev/null
 lab_down
 ls -l "$OUT"/nagle_*.pcap "$OUT"/nodelay_*.pcap

@@ -4,12 +4,13 @@
 Not churnlab's binaries, on purpose: churn-pcap must find the Nagle + delayed-ACK stall in captures of
 other programs' traffic. Used by tests/pcap/make-nagle-captures.sh and tests/integration/t_pcap_stall.sh.
 
-  wwr.py server ADDR PORT [--message 48] [--response 20]
+  wwr.py server ADDR PORT [--message 48] [--response 20] [--split N]
       accepts connections one after the other; answers each whole message (head + body, --message bytes)
-      with --response bytes in one send(). Prints "listening on ADDR:PORT" when ready.
+      with --response bytes in one send(), or with --split: N bytes, then the rest, in two send()s (the
+      response split: the server is then the writer Nagle holds back). Prints "listening on ADDR:PORT".
   wwr.py client ADDR PORT [--nodelay on|off] [--count 6] [--head 40] [--body 8] [--response 20]
-      one connection; per exchange: send(head), send(body), then read the whole response. Prints each
-      exchange's latency in ms, then p50 and max.
+      one connection; per exchange: send(head), send(body) (none with --body 0), then read the whole
+      response. Prints each exchange's latency in ms, then p50 and max.
 
 With Nagle on (the default) the body waits in the client's kernel until the head is ACKed, and the server
 sends no ACK until its delayed-ACK timer fires (>= 40 ms on Linux): it has nothing to answer with yet.
@@ -39,7 +40,11 @@ def server(a):
             # back on one.
             while pending >= a.message:
                 pending -= a.message
-                c.sendall(answer)
+                if a.split:
+                    c.sendall(answer[:a.split])  # two writes: the trap, on the server's side
+                    c.sendall(answer[a.split:])
+                else:
+                    c.sendall(answer)
         c.close()
 
 
@@ -52,7 +57,8 @@ def client(a):
     for _ in range(a.count):
         t0 = time.monotonic()
         s.send(head)  # two writes: the trap
-        s.send(body)
+        if body:
+            s.send(body)
         got = 0
         while got < a.response:
             d = s.recv(65536)
@@ -73,6 +79,7 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("--message", type=int, default=48)
     p.add_argument("--response", type=int, default=20)
+    p.add_argument("--split", type=int, default=0)
     p.add_argument("--nodelay", choices=["on", "off"], default="off")
     p.add_argument("--count", type=int, default=6)
     p.add_argument("--head", type=int, default=40)

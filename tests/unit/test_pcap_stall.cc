@@ -162,6 +162,25 @@ TEST_CASE("stall: the tcpdump capture with Nagle on has stalls, each ACK held ab
     CHECK_THAT(out, Catch::Contains("the bytes Nagle held (stall 1)"));
 }
 
+TEST_CASE("stall: the tcpdump capture of a response split in two writes: the server is the writer") {
+    Capture cap = decode_path(pcap_fixture("nagle_resp_en10mb.pcap"));
+    REQUIRE(cap.table.flows().size() == 1);
+    StallFacts s = stall_facts(flow(cap, 0));
+    REQUIRE(s.stalls.size() >= 1);
+    for (const Stall& x : s.stalls) {
+        INFO("stall at packet " << x.c.ack_pkt << ": hold " << x.hold_ns << " ns");
+        CHECK(x.c.writer == server);
+        CHECK(x.c.seg_len == 100);
+        CHECK(x.c.next_len == 16);
+        CHECK(x.hold_ns >= 39'000'000);  // the CLIENT's delayed ACK this time
+        CHECK(x.hold_ns <= 60'000'000);
+    }
+    std::string out, path = pcap_fixture("nagle_resp_en10mb.pcap");
+    PcapFile pf = PcapFile::open(path);
+    REQUIRE(annotate(pf, path, all_of_flow(0), out));
+    CHECK_THAT(out, Catch::Contains("and the server's next small segment waited for it (Nagle)"));
+}
+
 TEST_CASE("stall: the same exchange with TCP_NODELAY has none") {
     for (const char* name : {"nodelay_en10mb.pcap", "nodelay_srv.pcap"}) {
         INFO(name);
