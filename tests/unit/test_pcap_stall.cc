@@ -84,13 +84,13 @@ struct Conv {
     SegmentSpec c, s;
     uint32_t cseq = 1000, sseq = 900000, clast = 0, slast = 0;
     int64_t t = 1'700'000'000'000'000'000;
-    explicit Conv(uint32_t lt = linktype_ethernet, bool handshake = true) : w(lt) {
+    explicit Conv(uint32_t lt = linktype_ethernet, bool handshake = true, int64_t server_rt_us = 100) : w(lt) {
         c.outgoing = true, s.outgoing = false;
         s.src = c.dst, s.dst = c.src, s.sport = c.dport, s.dport = c.sport;
         if (!handshake) return;
         TcpOptions o{1460, 7, true, false, 0, 0};
         put(c, 0, tcp_syn, cseq, 0, 0, &o);
-        put(s, 100, tcp_syn | tcp_ack, sseq, cseq, 0, &o);  // SYN -> SYN-ACK: the server's 100 µs
+        put(s, server_rt_us, tcp_syn | tcp_ack, sseq, cseq, 0, &o);  // SYN -> SYN-ACK: the server's round trip
         put(c, 10, tcp_ack, cseq, sseq, 0);                  // SYN-ACK -> ACK: the client's 10 µs
     }
     void put(SegmentSpec& sp, int64_t dt_us, uint8_t flags, uint32_t& seq, uint32_t ack, uint32_t len,
@@ -301,6 +301,22 @@ TEST_CASE("stall: the next segment must come right after the ACK, as the writer'
     v.cack(10);
     v.cdata(10, 8);
     CHECK(stalls_in(v.bytes()) == 0);
+}
+
+TEST_CASE("stall: over a long path the gap is the round trip, not a held ACK (Nagle waits all the same)") {
+    // Captured on the client, 50 ms from the server: the ACK comes 50.5 ms after the segment, 0.5 ms held.
+    Conv v(linktype_ethernet, true, 50'000);
+    v.cdata(5, 40);
+    v.sack(50'500);
+    v.cdata(20, 8);
+    Capture cap = decode_with(v.bytes());
+    StallFacts s = stall_facts(flow(cap, 0));
+    REQUIRE(s.stalls.size() == 1);
+    CHECK(s.stalls[0].hold_ns == 500'000);
+    CHECK_THAT(annotate_bytes(v.bytes(), 0),
+               Catch::Contains("Nagle + round trip (stall 1): the ACK came 50.5 ms after the segment, 50.0 ms of that the "
+                               "path's round trip, so the server did not hold it; the client's next small segment "
+                               "waited for it all the same (Nagle)"));
 }
 
 TEST_CASE("stall: the server as the writer (a response in two writes), and three in a row") {
