@@ -7,7 +7,8 @@
 // their first packet, so flow N here is tcp.stream == N in Wireshark for the same file.
 //
 // Hot path: one hash lookup per segment in an unordered_map keyed by the 4-tuple (both directions map to
-// the same key), flows in a vector. Nothing is allocated per packet; only a new flow allocates.
+// the same key), flows in a vector. Nothing is allocated per packet; only a new flow allocates (and a Nagle
+// stall candidate, stall.h).
 #pragma once
 
 #include <cstdint>
