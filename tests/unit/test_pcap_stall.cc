@@ -50,26 +50,6 @@ std::string table_text(const Capture& cap) {
     return text;
 }
 
-// The same capture as DLT_RAW (what tcpdump writes on a TUN device): every Ethernet header cut off.
-std::vector<uint8_t> ethernet_to_raw(const std::vector<uint8_t>& in) {
-    std::vector<uint8_t> out(in.begin(), in.begin() + global_header_len);
-    poke32(out, 20, linktype_raw);
-    auto le32 = [&](size_t off) {
-        return in[off] | in[off + 1] << 8 | in[off + 2] << 16 | static_cast<uint32_t>(in[off + 3]) << 24;
-    };
-    for (size_t off = global_header_len; off + record_header_len <= in.size();) {
-        uint32_t cap = le32(off + 8), len = le32(off + 12);
-        REQUIRE(cap >= 14);
-        size_t at = out.size();
-        out.insert(out.end(), in.begin() + off, in.begin() + off + record_header_len);
-        poke32(out, at + 8, cap - 14);
-        poke32(out, at + 12, len - 14);
-        out.insert(out.end(), in.begin() + off + record_header_len + 14, in.begin() + off + record_header_len + cap);
-        off += record_header_len + cap;
-    }
-    return out;
-}
-
 // The file without its first `n` records: a capture started after the handshake.
 std::vector<uint8_t> drop_records(const std::vector<uint8_t>& in, size_t n) {
     std::vector<uint8_t> out(in.begin(), in.begin() + global_header_len);
