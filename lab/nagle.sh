@@ -33,7 +33,7 @@
 # nagle.gp, and gnuplot nagle.svg (the RTT sweep).
 #
 # Knobs: NAGLE_COUNT=80 NAGLE_RATE=10 (the veth trace: requests, mean req/s) NAGLE_SEED=1
-# NAGLE_HEAD=60-200 NAGLE_BODY=8-64 (bytes, uniform) SWEEP_COUNT=20 SWEEP_RATE=2 NAGLE_RTTS="0 10 50 100"
+# NAGLE_HEAD=100-200 NAGLE_BODY=8-64 (bytes, uniform) SWEEP_COUNT=20 SWEEP_RATE=2 NAGLE_RTTS="0 10 50 100"
 # (empty: no sweep) SWEEP_VARIANTS="nagle nodelay" (add quickack for a third line) NAGLE_CASES (case ids
 # to run; default all of req-* and resp-*) NAGLE_EXCERPT=1 NAGLE_SIZE=64 (response body bytes)
 # NAGLE_DIR (default results/nagle-<ts>; then no results/latest-nagle link), PORT=8080.
@@ -49,7 +49,7 @@ die() { echo "nagle: $*" >&2; exit 1; }
 bad() { echo "nagle: $*" >&2; exit 2; }  # a bad knob: nothing was run
 
 NAGLE_COUNT=${NAGLE_COUNT:-80} NAGLE_RATE=${NAGLE_RATE:-10} NAGLE_SEED=${NAGLE_SEED:-1}
-NAGLE_HEAD=${NAGLE_HEAD:-60-200} NAGLE_BODY=${NAGLE_BODY:-8-64} NAGLE_SIZE=${NAGLE_SIZE:-64}
+NAGLE_HEAD=${NAGLE_HEAD:-100-200} NAGLE_BODY=${NAGLE_BODY:-8-64} NAGLE_SIZE=${NAGLE_SIZE:-64}
 SWEEP_COUNT=${SWEEP_COUNT:-20} SWEEP_RATE=${SWEEP_RATE:-2} NAGLE_RTTS=${NAGLE_RTTS-0 10 50 100}
 SWEEP_VARIANTS=${SWEEP_VARIANTS:-nagle nodelay} NAGLE_EXCERPT=${NAGLE_EXCERPT:-1} PORT=${PORT:-8080}
 ALL_CASES="req-single req-nagle req-nodelay req-quickack req-cork req-gather resp-nagle resp-nodelay resp-quickack resp-cork resp-gather"
@@ -191,8 +191,8 @@ run_case() {
   span=$(trace_span_s "$trace")
   start_capture "$ns" "$ifc" "$d/wire.pcap" --seconds $((span + 30))
   local cap=$CAP_PID
-  # -d bounds the run (the trace ends it earlier); --timeout: a stalled exchange is not a lost one.
-  ip netns exec "$LAB_CLI" "$BIN/churn-client" --mode pool -c 1 --trace "$trace" -d $((span + 20)) --timeout 10000 \
+  # No -d: the trace's last request ends the run. --timeout: a stalled exchange is slow, not lost.
+  ip netns exec "$LAB_CLI" "$BIN/churn-client" --mode pool -c 1 --trace "$trace" --timeout 10000 \
     "${ca[@]}" -q --json "$d/client.json" "http://$LAB_SRV_IP:$PORT/" > "$d/client.log" 2>&1 &
   cl=$!
   wait $cl || echo "nagle: $id: churn-client exited $?: $(tail -c 300 "$d/client.log")" >&2
@@ -260,7 +260,7 @@ excerpt() {  # NAME CLIENT_FLAGS
   start_server "$d"
   start_capture "$LAB_SRV" "cl${RUNID}s" "$dir/excerpt-$name.pcap" --count 40 --seconds 15
   local cap=$CAP_PID
-  ip netns exec "$LAB_CLI" "$BIN/churn-client" --mode pool -c 1 --trace "$d/trace.txt" -d 10 --timeout 10000 "${ca[@]}" -q \
+  ip netns exec "$LAB_CLI" "$BIN/churn-client" --mode pool -c 1 --trace "$d/trace.txt" --timeout 10000 "${ca[@]}" -q \
     --json "$d/client.json" "http://$LAB_SRV_IP:$PORT/" > "$d/client.log" 2>&1 &
   cl=$!
   wait $cl || echo "nagle: excerpt-$name: churn-client exited $?: $(tail -c 300 "$d/client.log")" >&2

@@ -46,39 +46,13 @@ std::optional<std::string> string_at(const json& j, const std::string& key) {
     return j[key].get<std::string>();
 }
 
-// One stall entry's count and held time, whatever shape the detector gave it: a count, an object with a
-// count and a total, or a list of stalls each with its held time.
-void add_stalls(const json& v, WireStalls& w) {
-    auto add_ms = [&](double ms) { w.total_ms = w.total_ms.value_or(0) + ms; };
-    if (v.is_number()) {
-        w.count = w.count.value_or(0) + v.get<long>();
-    } else if (v.is_array()) {
-        w.count = w.count.value_or(0) + static_cast<long>(v.size());
-        for (const json& s : v)
-            for (const char* k : {"held_ms", "ack_held_ms", "gap_ms", "ms"})
-                if (s.is_object() && s.contains(k) && s[k].is_number()) {
-                    add_ms(s[k].get<double>());
-                    break;
-                }
-    } else if (v.is_object()) {
-        for (const char* k : {"count", "n", "stalls"})
-            if (v.contains(k) && v[k].is_number()) {
-                w.count = w.count.value_or(0) + v[k].get<long>();
-                break;
-            }
-        for (const char* k : {"total_ms", "ms", "held_ms"})
-            if (v.contains(k) && v[k].is_number()) {
-                add_ms(v[k].get<double>());
-                break;
-            }
-    }
-}
-void add_stall_ms(const json& o, WireStalls& w) {
-    for (const char* k : {"stall_ms", "stalls_ms", "stall_total_ms", "stalls_total_ms"})
-        if (o.contains(k) && o[k].is_number()) {
-            w.total_ms = w.total_ms.value_or(0) + o[k].get<double>();
-            return;
-        }
+// {"stalls": N, "stall_ms": T} in an object of churn-pcap decode --json (its totals, or one flow), added in.
+bool add_stalls(const json& o, WireStalls& w, const std::string& name) {
+    if (!o.is_object() || !o.contains("stalls")) return false;
+    if (!o["stalls"].is_number()) throw ReportError(name + ": 'stalls' is not a number");
+    w.count = w.count.value_or(0) + o["stalls"].get<long>();
+    if (o.contains("stall_ms") && o["stall_ms"].is_number()) w.total_ms = w.total_ms.value_or(0) + o["stall_ms"].get<double>();
+    return true;
 }
 
 void apply_flags(NagleCase& c) {
@@ -167,19 +141,11 @@ bool flag_present(const std::string& flags, const std::string& flag) {
 WireStalls parse_wire_stalls(const std::string& text, const std::string& name) {
     json j = parse_object(text, name);
     WireStalls w;
-    // The totals when the decoder gives them; otherwise the sum over its flows.
-    if (j.contains("totals") && j["totals"].is_object() && j["totals"].contains("stalls")) {
-        add_stalls(j["totals"]["stalls"], w);
-        if (!w.total_ms) add_stall_ms(j["totals"], w);
-        if (w.count) return w;
-    }
+    // The totals when the decoder gives them, else the sum over its flows. "stalls" nowhere: a churn-pcap
+    // from before the detector, so no count at all (a zero would claim the wire was looked at).
+    if (j.contains("totals") && add_stalls(j["totals"], w, name + ": totals")) return w;
     if (j.contains("flows") && j["flows"].is_array())
-        for (const json& f : j["flows"])
-            if (f.is_object() && f.contains("stalls")) {
-                add_stalls(f["stalls"], w);
-                add_stall_ms(f, w);
-                if (!w.count) w.count = 0;
-            }
+        for (const json& f : j["flows"]) add_stalls(f, w, name + ": flows");
     return w;
 }
 

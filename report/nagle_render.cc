@@ -29,7 +29,8 @@ std::string writes_text(const std::string& w) {
 }
 std::string stalls_cell(const WireStalls& w) {
     if (!w.count) return "— (no detector)";
-    return n(*w.count) + (w.total_ms && *w.count > 0 ? " (" + s3(*w.total_ms) + " ms held)" : "");
+    // The mean gap per stall: what each held-back segment waited for its ACK, where the capture saw it.
+    return n(*w.count) + (w.total_ms && *w.count > 0 ? " (" + s3(*w.total_ms / static_cast<double>(*w.count)) + " ms each)" : "");
 }
 std::string not_run(const std::vector<const NagleCase*>& cs) {
     std::string out;
@@ -76,7 +77,7 @@ std::string render_nagle_table(const NagleReport& rep, const std::string& group)
           " requests, trace.txt) over one keep-alive connection, each in a fresh lab on the bare veth. Latency counts from each "
           "request's time in the trace (open loop: a request that waits behind a stalled one is charged the wait); an exchange "
           "runs from the request's first byte written to the response's last byte read. Stalls: churn-pcap decode's count on "
-          "the whole run's capture (the server's veth), with the time the receiver held its ACKs.\n";
+          "the whole run's capture (the server's veth), with the mean time from a held-back segment to its ACK.\n";
     return md + not_run(all);
 }
 
@@ -101,7 +102,7 @@ std::string render_nagle_sweep(const NagleReport& rep) {
     md += "\nOver churn-link (the RTT split evenly between the two directions), the client writing each request as head, then "
           "body, with Nagle on or with TCP_NODELAY; each row a fresh lab replaying sweep-trace.txt (" + n(rep.sweep_trace_requests) +
           " requests). Extra per exchange: the Nagle case's exchange p50 minus the TCP_NODELAY case's. The models' 40 ms is "
-          "TCP_DELACK_MIN, not a measurement. Stalls: churn-pcap on the client's TUN device (the writer's side).\n";
+          "TCP_DELACK_MIN, not a measurement. Stalls: churn-pcap on the client's TUN device (the writer's side), where a held-back segment waits one round trip plus the held ACK.\n";
     return md + not_run(all);
 }
 

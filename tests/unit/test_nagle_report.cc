@@ -93,9 +93,10 @@ TEST_CASE("nagle: a results directory loaded", "[nagle]") {
     CHECK(resp.writer_nagle());  // from --nodelay off
     CHECK(resp.status == "not run: needs churn-server --response-pattern");
 
-    CHECK(*get(r, "sweep-rtt0-nagle").wire.count == 2);       // {"count": 2, "total_ms": 88}
-    CHECK(*get(r, "sweep-rtt0-nodelay").wire.count == 0);     // []
-    CHECK(*get(r, "sweep-rtt50-nagle").wire.count == 2);      // [{held_ms}, {held_ms}]
+    // No "stalls" in the totals: the flows' counts, summed.
+    CHECK(*get(r, "sweep-rtt0-nagle").wire.count == 2);
+    CHECK(*get(r, "sweep-rtt0-nodelay").wire.count == 0);
+    CHECK(*get(r, "sweep-rtt50-nagle").wire.count == 2);  // two flows, one stall each
     CHECK(*get(r, "sweep-rtt50-nagle").wire.total_ms == Approx(83.5));
     REQUIRE(r.has_excerpt_nagle);
     CHECK(*r.excerpt_nagle.count == 3);
@@ -117,8 +118,8 @@ TEST_CASE("nagle: the sweep against both models", "[nagle]") {
 
     std::string md = render_nagle_sweep(r);
     INFO(md);
-    CHECK(md.find("| 0 | 44.0 | 0.200 | 43.8 | 40 | 40 | both (equal here), off by 3.80 ms | 2 (88.0 ms held) |") != std::string::npos);
-    CHECK(md.find("| 50 | 145 | 50.2 | 94.8 | 90 | 50 | RTT + 40, off by 4.80 ms | 2 (83.5 ms held) |") != std::string::npos);
+    CHECK(md.find("| 0 | 44.0 | 0.200 | 43.8 | 40 | 40 | both (equal here), off by 3.80 ms | 2 (44.0 ms each) |") != std::string::npos);
+    CHECK(md.find("| 50 | 145 | 50.2 | 94.8 | 90 | 50 | RTT + 40, off by 4.80 ms | 2 (41.8 ms each) |") != std::string::npos);
     CHECK(md.find("sweep-trace.txt (2 requests)") != std::string::npos);
 
     // A row whose TCP_NODELAY case did not run has nothing to subtract: left out, not zero.
@@ -135,7 +136,7 @@ TEST_CASE("nagle: the tables and findings", "[nagle]") {
     NagleReport r = load_nagle_dir(fixture());
     std::string req = render_nagle_table(r, "req");
     INFO(req);
-    CHECK(req.find("| req-nagle | head, then body | write() per piece | on | no | 3 / 3 | 44.1 | 90.0 | 95.0 | 2.90 | 44.0 | 2 (87.5 ms held) |") !=
+    CHECK(req.find("| req-nagle | head, then body | write() per piece | on | no | 3 / 3 | 44.1 | 90.0 | 95.0 | 2.90 | 44.0 | 2 (43.8 ms each) |") !=
           std::string::npos);
     CHECK(req.find("| req-nodelay | head, then body | write() per piece | off (TCP_NODELAY) | no | 3 / 3 | 0.0900 |") != std::string::npos);
     CHECK(req.find("| req-gather | head, then body | one writev() | on | no |") != std::string::npos);
@@ -222,6 +223,11 @@ TEST_CASE("nagle: bad input named by file and line", "[nagle]") {
         Copy c;
         c.put("req-nagle/wire.json", "not json");
         CHECK_THROWS_AS(load_nagle_dir(c.dir()), ReportError);
+    }
+    {
+        Copy c;
+        c.put("req-nagle/wire.json", R"({"totals": {"stalls": "many"}})");
+        CHECK_THROWS_WITH(load_nagle_dir(c.dir()), Catch::Contains("req-nagle/wire.json: totals: 'stalls' is not a number"));
     }
     CHECK_THROWS_WITH(parse_nagle_json(R"({"cases": []})", "nagle.json"), Catch::Contains("'cases' is not a non-empty array"));
     CHECK_THROWS_WITH(parse_nagle_json(R"({"cases": [{"id": "x"}]})", "nagle.json"), Catch::Contains("cases[0]: missing string 'group'"));
