@@ -87,7 +87,13 @@ LOG=$dir/lab.log
 printf 'id\tgroup\trtt_ms\tclient_flags\tserver_flags\tstatus\n' > "$dir/cases.tsv"
 
 # ---- what a case needs that another branch may not have built yet ----
-has_flag() { "$BIN/$1" --help 2>&1 | grep -q -- "$2"; }
+# Each --help read once into a variable: `--help | grep -q` under pipefail fails whenever grep quits early
+# and the writer takes SIGPIPE, which made a present flag look missing at random.
+declare -A HELP
+has_flag() {
+  [ -n "${HELP[$1]:-}" ] || HELP[$1]=$("$BIN/$1" --help 2>&1)
+  [[ ${HELP[$1]} == *"$2"* ]]
+}
 # missing_flags BINARY FLAGS...: the flags (words starting with --) its --help does not mention.
 missing_flags() {
   local b=$1 f out=(); shift

@@ -125,7 +125,7 @@ std::string render_nagle_findings(const NagleReport& rep) {
             continue;
         }
         line += "the " + c.writer() + " writes " + pieces_text(c.pieces()) + " with " + writes_text(c.writes()) + ", Nagle " +
-                (c.writer_nagle() ? "on" : "off") + ", TCP_QUICKACK on the receiver " + (c.receiver_quickack() ? "yes" : "no") +
+                (c.writer_nagle() ? "on" : "off") + (c.receiver_quickack() ? ", TCP_QUICKACK on the receiver" : "") +
                 (c.group == "sweep" ? ", RTT " + ms(c.rtt_ms) + " ms (" + c.path + ")" : std::string()) + ": " + n(c.ok) + " of " +
                 n(c.scheduled) + " answered; latency p50 / p99 / max " + s3(c.p50_ms) + " / " + s3(c.p99_ms) + " / " + s3(c.max_ms) +
                 " ms; exchange p50 " + s3(c.exchange_p50_ms) + " ms; " +

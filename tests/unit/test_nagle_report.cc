@@ -174,7 +174,7 @@ TEST_CASE("nagle: nagle.json renders what the directory rendered", "[nagle]") {
     fs::path ev = fs::temp_directory_path() / ("nagle-ev-" + std::to_string(::getpid()));
     fs::create_directories(ev / "nagle");
     std::ofstream(ev / "nagle" / "nagle.json") << text;
-    std::ofstream(ev / "nagle" / "meta.json") << R"({"command": "make run-nagle", "kernel": "6.1", "hostname": "vm", "nproc": 2,
+    std::ofstream(ev / "nagle" / "meta.json") << R"({"command": "make run-nagle", "knobs": {}, "kernel": "6.1", "hostname": "vm", "nproc": 2,
         "date": "2026-11-30T16:30:00Z", "git_commit": "0123456789abcdef", "host_steal": {"ticks": 1, "of_ticks": 100, "pct": 1.0}})";
     std::ofstream(ev / "nagle" / "excerpt-nagle.annotate.txt") << "flow 0 of excerpt-nagle.pcap\n";
     Evidence e(ev.string());
