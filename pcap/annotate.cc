@@ -165,6 +165,7 @@ bool annotate(PcapFile& file, const std::string& path, const AnnotateOptions& op
     cap.path = path;
     FlowTap tap;
     tap.flow = opt.flow;
+    cap.table.set_stall_threshold_ns(static_cast<int64_t>(opt.stall_ms * 1e6));
     decode_file(file, cap, &tap);
     const auto& flows = cap.table.flows();
     if (opt.flow >= flows.size()) {
@@ -187,13 +188,18 @@ bool annotate(PcapFile& file, const std::string& path, const AnnotateOptions& op
     appendf(out, "\n%11s  %-5s %-12s %6s  %s\n", "µs", "dir", "flags", "len", "what it means");
     uint32_t shown = 0;
     int64_t request_ns = -1;
+    StallFacts stalls = stall_facts(f);
     for (const Shown& r : tap.rows) {
         if (r.ev.data == Data::request) request_ns = r.ts_ns;
         if (opt.limit && shown == opt.limit) break;
         char fl[48];
         appendf(out, "%10lld  %-5s %-12s %6u  ", (long long)us(r.ts_ns - f.first_ns), r.ev.side == client ? "C->S" : "S->C",
                 flags_name(r.seg.flags, fl, sizeof fl), r.seg.payload);
-        out += explain(r, f, saved, request_ns);
+        std::string what = explain(r, f, saved, request_ns);
+        // Rows are this flow's packets in order, so the row number is the packet number stall.h recorded.
+        std::string stall = stalls.stalls.empty() ? "" : stall_note(f, stalls, shown + 1);
+        if (!stall.empty()) what = what == "ACK" || what == "data" ? stall : what + "; " + stall;
+        out += what;
         out += '\n';
         ++shown;
     }
@@ -206,6 +212,9 @@ bool annotate(PcapFile& file, const std::string& path, const AnnotateOptions& op
         appendf(out, "\nSYN cookie: %s\n", cookie_name(cf.verdict));
         for (const std::string& d : cookie_details(f, cf)) appendf(out, "  - %s\n", d.c_str());
     }
+
+    // Nagle + delayed ACK: said for any flow that carried data (none found is an answer too).
+    if (f.bytes[client] || f.bytes[server]) appendf(out, "\nNagle + delayed ACK: %s\n", stall_summary(f, stalls).c_str());
 
     // One closing sentence: what this connection cost and where its TIME-WAIT went.
     std::string cost;

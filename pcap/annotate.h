@@ -5,13 +5,16 @@
 //        57  S->C   SYN-ACK       0  SYN-ACK after 57 µs: ... one round trip paid before any data
 //   ...
 // For a connection that was already open when the capture began (a pooled connection), it says so and
-// writes out the round trip each request saved: the median iRTT of the capture's other flows.
+// writes out the round trip each request saved: the median iRTT of the capture's other flows. A Nagle +
+// delayed-ACK stall (stall.h) is named on its three packets: the small segment, the held ACK (how long it
+// was held), the segment that waited for it.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
 #include "pcap/pcap_file.h"
+#include "pcap/stall.h"
 
 namespace churn::pcap {
 
@@ -23,6 +26,7 @@ struct AnnotateOptions {
     int64_t reference_irtt_us = -1;
     uint64_t reference_handshakes = 0;
     std::string reference_name;
+    double stall_ms = default_stall_ms;  // segment -> pure ACK gap from which a Nagle stall counts (stall.h)
 };
 
 // Appends the timeline of flow opt.flow to `out`. Returns false, with a one-line reason in `out`, when

@@ -44,6 +44,7 @@ uint32_t FlowTable::new_flow(const FlowKey& key, const Segment& seg, bool src_is
     f.key = key;
     f.index = static_cast<uint32_t>(flows_.size());
     f.first_ns = f.last_ns = ts_ns;
+    f.stall.threshold_ns = stall_threshold_ns_;
     uint8_t src_end = src_is_end0 ? 0 : 1;
     if ((seg.flags & (tcp_syn | tcp_ack)) == tcp_syn) {
         f.client_end = src_end;  // the SYN's sender opened the connection
@@ -147,9 +148,10 @@ Event FlowTable::observe(const Segment& seg, int64_t ts_ns) {
     // Symmetrically a response starts with the server's first new bytes after a request began. Only new
     // bytes count (their end is past the highest sequence seen), so a retransmitted request is not a second
     // request. Pipelined requests (several sent before the first answer) count as one.
+    bool fresh = false;
     if (seg.payload > 0) {
         uint32_t end = seg.seq + seg.payload;
-        bool fresh = !f.seq_known[side] || seq_after(end, f.next_seq[side]);
+        fresh = !f.seq_known[side] || seq_after(end, f.next_seq[side]);
         if (fresh) {
             f.seq_known[side] = true;
             f.next_seq[side] = end;
@@ -179,6 +181,7 @@ Event FlowTable::observe(const Segment& seg, int64_t ts_ns) {
             ev.data = Data::retransmission;
         }
     }
+    stall_observe(f, side, seg, fresh, ts_ns);
 
     // ---- close ----
     // Whoever sends the first FIN is the active closer and ends in TIME-WAIT (RFC 9293 3.6); a RST ends the

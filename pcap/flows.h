@@ -7,7 +7,8 @@
 // their first packet, so flow N here is tcp.stream == N in Wireshark for the same file.
 //
 // Hot path: one hash lookup per segment in an unordered_map keyed by the 4-tuple (both directions map to
-// the same key), flows in a vector. Nothing is allocated per packet; only a new flow allocates.
+// the same key), flows in a vector. Nothing is allocated per packet; only a new flow allocates (and a Nagle
+// stall candidate, stall.h).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@
 
 #include "pcap/cookie.h"
 #include "pcap/packet.h"
+#include "pcap/stall.h"
 
 namespace churn::pcap {
 
@@ -65,6 +67,7 @@ struct Flow {
     bool opt_seen[2] = {false, false};
     TcpOptions opt[2];      // from the client's SYN and the server's SYN-ACK
     CookieClues cookie;     // segment sizes and timestamps a SYN-cookie verdict needs (cookie.h)
+    StallState stall;       // the Nagle + delayed-ACK detector's state and candidates (stall.h)
 
     bool handshake() const { return syns && synacks && irtt_ns >= 0; }
     // Requests that did not pay for a handshake of their own: all but the first on a connection whose SYN
@@ -90,6 +93,10 @@ public:
     // Room for `flows` connections without a rehash in the middle of a capture (decode_file sizes it from
     // the file: a churn connection is ~10 packets, ~800 bytes of capture).
     void reserve(size_t flows);
+    // The segment -> pure ACK gap from which a Nagle + delayed-ACK stall counts (stall.h); before the first
+    // observe(): every flow keeps the value it was created with.
+    void set_stall_threshold_ns(int64_t ns) { stall_threshold_ns_ = ns; }
+    int64_t stall_threshold_ns() const { return stall_threshold_ns_; }
     // Accounts one decoded segment captured at ts_ns; returns what it meant.
     Event observe(const Segment& seg, int64_t ts_ns);
     const std::vector<Flow>& flows() const { return flows_; }
@@ -98,6 +105,7 @@ private:
     uint32_t new_flow(const FlowKey& key, const Segment& seg, bool src_is_end0, int64_t ts_ns);
     std::unordered_map<FlowKey, uint32_t, FlowKeyHash> by_tuple_;  // 4-tuple -> its latest flow
     std::vector<Flow> flows_;
+    int64_t stall_threshold_ns_ = static_cast<int64_t>(default_stall_ms * 1e6);
 };
 
 // "198.18.0.1:40312" or "[2001:2::1]:40312" for one endpoint of a key.

@@ -35,6 +35,31 @@ public:
         out_.append(b, r.ptr);
         return *this;
     }
+    // A fixed-point number with 3 decimals from an integer count of thousandths: 43125 -> 43.125 (ms from µs).
+    JsonLine& milli(std::string_view key, int64_t thousandths) {
+        sep(), name(key);
+        if (thousandths < 0) out_ += '-', thousandths = -thousandths;
+        char b[24];
+        auto r = std::to_chars(b, b + sizeof b, thousandths / 1000);
+        out_.append(b, r.ptr);
+        int64_t frac = thousandths % 1000;
+        out_ += '.';
+        out_ += static_cast<char>('0' + frac / 100), out_ += static_cast<char>('0' + frac / 10 % 10);
+        out_ += static_cast<char>('0' + frac % 10);
+        return *this;
+    }
+    // An array; its elements are open()/close() objects.
+    JsonLine& open_array(std::string_view key) {
+        sep(), name(key);
+        out_ += '[';
+        first_ = true;
+        return *this;
+    }
+    JsonLine& close_array() {
+        out_ += ']';
+        first_ = false;
+        return *this;
+    }
     // -1 (or any negative: "not captured") becomes null.
     JsonLine& num_or_null(std::string_view key, int64_t v) { return v < 0 ? null(key) : num(key, v); }
     JsonLine& boolean(std::string_view key, bool v) {

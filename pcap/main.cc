@@ -1,8 +1,8 @@
 // churn-pcap: capture on a lab interface, decode every handshake, annotate one connection.
 //
 //   churn-pcap capture -i cl1a2b3cc --netns churnlab-1a2b3c-cli -w churn.pcap --seconds 5 --count 200000
-//   churn-pcap decode churn.pcap [--json] [--summary]
-//   churn-pcap annotate churn.pcap [--flow N]
+//   churn-pcap decode churn.pcap [--json] [--summary] [--stall-ms 30]
+//   churn-pcap annotate churn.pcap [--flow N] [--stall-ms 30]
 //   churn-pcap synth -o big.pcap --connections 25000 --rate 3000
 //
 // Exit status: 0 done; 2 unusable input (not a pcap file, missing file, no such flow, no such namespace
@@ -62,11 +62,12 @@ int do_capture(const CaptureOptions& opt) {
     return r.stopped_by.rfind("error", 0) == 0 ? 1 : 0;
 }
 
-int do_decode(const std::string& path, bool as_json, bool summary_only) {
+int do_decode(const std::string& path, bool as_json, bool summary_only, double stall_ms) {
     try {
         PcapFile f = PcapFile::open(path);
         Capture cap;
         cap.path = path;
+        cap.table.set_stall_threshold_ns(static_cast<int64_t>(stall_ms * 1e6));
         decode_file(f, cap);
         Totals t = summarize(cap);
         if (as_json) {
@@ -147,16 +148,23 @@ int main(int argc, char** argv) {
 
     std::string file;
     bool as_json = false, summary_only = false;
-    auto* dec = app.add_subcommand("decode", "every TCP flow: handshake times and options, requests, who closed, SYN cookie or not");
+    auto* dec = app.add_subcommand("decode", "every TCP flow: handshake times and options, requests, who closed, SYN cookie or not, Nagle + delayed-ACK stalls");
     dec->add_option("FILE", file, "pcap file")->required();
     dec->add_flag("--json", as_json, "JSON instead of the table");
     dec->add_flag("--summary", summary_only, "totals only, no per-flow rows");
+    // Below the 40 ms of Linux's TCP_DELACK_MIN, with room for a timer that fires a little early or a
+    // capture clock that rounds; 0 would call every ACK-clocked small segment a stall.
+    double stall_ms = default_stall_ms;
+    churn::cli::add_number(*dec, "--stall-ms", stall_ms,
+                           "segment -> pure ACK gap (ms) from which a Nagle + delayed-ACK stall counts", 0.1, 600000.0);
 
     AnnotateOptions aopt;
-    auto* ann = app.add_subcommand("annotate", "one flow's packets, each explained; then the SYN-cookie clues of its handshake");
+    auto* ann = app.add_subcommand("annotate", "one flow's packets, each explained (a Nagle + delayed-ACK stall named on its packets); then the SYN-cookie clues of its handshake");
     ann->add_option("FILE", file, "pcap file")->required();
     churn::cli::add_number(*ann, "--flow", aopt.flow, "flow number (Wireshark's tcp.stream), default 0");
     churn::cli::add_number(*ann, "--limit", aopt.limit, "packets shown at most (0: all)");
+    churn::cli::add_number(*ann, "--stall-ms", aopt.stall_ms,
+                           "segment -> pure ACK gap (ms) from which a Nagle + delayed-ACK stall counts", 0.1, 600000.0);
     std::string irtt_from;
     ann->add_option("--irtt-from", irtt_from,
                     "another capture (e.g. the churn run's) whose median iRTT is the round trip a reused connection saves");
@@ -187,7 +195,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     if (*cap) return do_capture(copt);
-    if (*dec) return do_decode(file, as_json, summary_only);
+    if (*dec) return do_decode(file, as_json, summary_only, stall_ms);
     if (*ann) return do_annotate(file, aopt, irtt_from);
     shape.rtt_ns = static_cast<int64_t>(rtt_us * 1000);
     if (shape.v6) shape.client = "2001:2::1", shape.server = "2001:2::2";

@@ -4,6 +4,7 @@
 #include "pcap/json_line.h"
 
 #include <algorithm>
+#include <cmath>
 #include <string>
 
 namespace churn::pcap {
@@ -90,6 +91,12 @@ Totals summarize(const Capture& cap) {
             case Cookie::no: ++t.cookie_no; break;
             case Cookie::unknown: ++t.cookie_unknown; break;
         }
+        if (!f.stall.found.empty()) {  // only candidates can become stalls: skip the facts for the rest
+            StallFacts sf = stall_facts(f);
+            t.stalls += sf.stalls.size();
+            t.stall_flows += !sf.stalls.empty();
+            t.stall_ns += sf.total_gap_ns;
+        }
     }
     if (cap.first_ns >= 0) t.duration_s = (cap.last_ns - cap.first_ns) / 1e9;
     t.handshakes_per_s = t.duration_s > 0 ? t.handshakes / t.duration_s : 0;
@@ -142,7 +149,10 @@ nlohmann::ordered_json to_json(const Capture& cap, const Totals& t, bool with_fl
           {"handshakes_per_s", t.handshakes_per_s},
           {"irtt_us", pct_json(t.irtt)},
           {"syn_synack_us", pct_json(t.syn_synack)},
-          {"syn_cookies", {{"likely", t.cookie_likely}, {"no", t.cookie_no}, {"unknown", t.cookie_unknown}}}}},
+          {"syn_cookies", {{"likely", t.cookie_likely}, {"no", t.cookie_no}, {"unknown", t.cookie_unknown}}},
+          {"stalls", t.stalls},
+          {"stall_flows", t.stall_flows},
+          {"stall_ms", std::round(t.stall_ns / 1e3) / 1e3}}},
         {"handshakes_per_second", timeline},
         {"undecodable", undecodable},
         {"decoded_with", notes},
@@ -209,7 +219,23 @@ void flow_json(std::string& out, const Flow& f, int64_t capture_start_ns, int64_
         .open("bytes").num("client", static_cast<int64_t>(f.bytes[client])).num("server", static_cast<int64_t>(f.bytes[server])).close();
     if (f.closed_by < 0) j.null("closed_by").null("close");
     else j.str("closed_by", closed_by_name(f)).str("close", f.reset ? "rst" : "fin");
-    j.num_or_null("close_us", rel_us(f.close_ns)).num("last_us", us(f.last_ns - f.first_ns)).close();
+    j.num_or_null("close_us", rel_us(f.close_ns)).num("last_us", us(f.last_ns - f.first_ns));
+    StallFacts sf = stall_facts(f);
+    j.num("stalls", static_cast<int64_t>(sf.stalls.size()))
+        .milli("stall_ms", us(sf.total_gap_ns))
+        .open("stall_mss").num("client", sf.mss[client]).num("server", sf.mss[server]).close()
+        .open("stall_mss_from").str("client", mss_from_name(sf.from[client])).str("server", mss_from_name(sf.from[server])).close()
+        .open_array("stall_acks");
+    for (const Stall& x : sf.stalls) {
+        j.open()
+            .str("writer", x.c.writer == client ? "client" : "server")
+            .num("ack_us", us(x.c.ack_ns - capture_start_ns))
+            .num("gap_us", us(x.gap_ns))
+            .num_or_null("hold_us", x.hold_ns < 0 ? -1 : us(x.hold_ns))
+            .num("after_us", us(x.after_ns))
+            .close();
+    }
+    j.close_array().close();
 }
 
 }  // namespace
@@ -266,6 +292,10 @@ void print_table(std::FILE* out, const Capture& cap, const Totals& t, bool summa
     std::fprintf(out, "  SYN cookies   %llu flows look like cookie answers, %llu do not, %llu cannot tell "
                  "(churn-pcap annotate --flow N says why)\n",
                  (unsigned long long)t.cookie_likely, (unsigned long long)t.cookie_no, (unsigned long long)t.cookie_unknown);
+    std::fprintf(out, "  Nagle stalls  %llu in %llu flows, %.1f ms in all (a small segment, its pure ACK >= %.0f ms later, "
+                 "the next small segment right after; annotate --flow N shows them)\n",
+                 (unsigned long long)t.stalls, (unsigned long long)t.stall_flows, t.stall_ns / 1e6,
+                 cap.table.stall_threshold_ns() / 1e6);
     for (int pass = 0; pass < 2; ++pass) {
         std::string line;
         for (int i = 0; i < issue_count; ++i) {
@@ -276,8 +306,8 @@ void print_table(std::FILE* out, const Capture& cap, const Totals& t, bool summa
         std::fprintf(out, "  %-13s%s\n", pass == 0 ? "undecodable" : "decoded with", line.empty() ? " nothing" : line.c_str());
     }
     if (summary_only) return;
-    std::fprintf(out, "\n%6s  %-24s %-24s %11s %9s %5s %6s %4s %4s %4s %-7s  %s\n", "flow", "client", "server", "SYN->SYNACK",
-                 "iRTT", "MSS", "wscale", "SACK", "TS", "req", "cookie", "closed first by");
+    std::fprintf(out, "\n%6s  %-24s %-24s %11s %9s %5s %6s %4s %4s %4s %-7s %6s  %s\n", "flow", "client", "server", "SYN->SYNACK",
+                 "iRTT", "MSS", "wscale", "SACK", "TS", "req", "cookie", "stalls", "closed first by");
     char a[32], b[32], ws[16];
     for (const Flow& f : cap.table.flows()) {
         Negotiated n = negotiated(f);
@@ -289,11 +319,11 @@ void print_table(std::FILE* out, const Capture& cap, const Totals& t, bool summa
         else if (n.wscale) std::snprintf(ws, sizeof ws, "%d/%d", f.opt[client].wscale, f.opt[server].wscale);
         else std::snprintf(ws, sizeof ws, "off");
         std::string closed = f.closed_by < 0 ? "-" : std::string(closed_by_name(f)) + (f.reset ? " RST" : " FIN");
-        std::fprintf(out, "%6u  %-24s %-24s %12s %10s %5s %6s %4s %4s %4u %-7s  %s\n", f.index,
+        std::fprintf(out, "%6u  %-24s %-24s %12s %10s %5s %6s %4s %4s %4u %-7s %6zu  %s\n", f.index,
                      endpoint_str(f.key, end_of(f, client)).c_str(), endpoint_str(f.key, end_of(f, server)).c_str(), a, b,
                      n.known && n.mss >= 0 ? std::to_string(n.mss).c_str() : "?", ws, n.known ? (n.sack ? "yes" : "no") : "?",
                      n.known ? (n.timestamps ? "yes" : "no") : "?", f.requests, cookie_name(cookie_facts(f, cap.last_ns).verdict),
-                     closed.c_str());
+                     f.stall.found.empty() ? size_t{0} : stall_facts(f).stalls.size(), closed.c_str());
     }
 }
 

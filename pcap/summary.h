@@ -4,7 +4,8 @@
 //   { "file": {path, linktype, precision, snaplen, records, tcp_segments, duration_s},
 //     "totals": {connections, handshakes, syn_without_handshake, already_open, requests, reused_requests,
 //                closed_by_client, closed_by_server, resets, syn_retransmits, handshakes_per_s,
-//                irtt_us {p50,p90,p99,max}, syn_synack_us {...}, syn_cookies {likely, no, unknown}},
+//                irtt_us {p50,p90,p99,max}, syn_synack_us {...}, syn_cookies {likely, no, unknown},
+//                stalls, stall_flows, stall_ms (Nagle + delayed-ACK stalls, stall.h; --stall-ms sets the gap)},
 //     "handshakes_per_second": [N0, N1, ...]   complete handshakes by the second of their SYN, counted from the
 //                                              first record (a day at most)
 //     "undecodable": {"truncated_record": 1, ...}, "decoded_with": {"ip_options": 2, ...},
@@ -12,7 +13,12 @@
 //                syn_synack_us, irtt_us, syn_retransmits, synack_retransmits, mss, wscale, sack, timestamps,
 //                options {client {...}, server {...}}, cookie ("likely" | "no" | "unknown", cookie.h),
 //                largest_segment {client, server}, server_mss (from its segment sizes, or null), request_us, response_us, requests, responses,
-//                reused_requests, bytes {client, server}, closed_by, close, close_us, last_us}, ...] }
+//                reused_requests, bytes {client, server}, closed_by, close, close_us, last_us,
+//                stalls, stall_ms (the segment -> ACK gaps summed, 3 decimals), stall_mss {client, server} (a
+//                full segment's payload: smaller is "small"), stall_mss_from ("handshake" | "largest" | "536"),
+//                stall_acks [{writer, ack_us (since the capture's first record, as tshark's frame.time_relative),
+//                gap_us (tshark's tcp.analysis.ack_rtt on that ACK), hold_us (minus the round trip; null: unknown),
+//                after_us (ACK -> the held segment)}]}, ...] }
 // Times inside a flow count from that flow's first packet; start_us from the capture's first record.
 #pragma once
 
@@ -40,6 +46,8 @@ struct Totals {
     uint64_t closed_by_client = 0, closed_by_server = 0, resets = 0;
     uint64_t syn_retransmits = 0;
     uint64_t cookie_likely = 0, cookie_no = 0, cookie_unknown = 0;  // per flow, cookie.h's verdict
+    uint64_t stalls = 0, stall_flows = 0;  // Nagle + delayed-ACK stalls (stall.h), flows with at least one
+    int64_t stall_ns = 0;                  // their segment -> ACK gaps, summed
     double duration_s = 0;       // first to last record
     double handshakes_per_s = 0;  // handshakes / duration
     std::vector<uint32_t> timeline;  // handshakes per whole second since the first record, by SYN time

@@ -102,6 +102,7 @@ valid_args() {
     probe-triage) A=("$PROBE" triage) ;;
     pcap-capture) A=("$PCAP" capture -i lo -w "$tmp/x.pcap" -q); [ "$opt" = --seconds ] || A+=(-s 0.2) ;;
     pcap-annotate) A=("$PCAP" annotate tests/pcap/churn_en10mb.pcap) ;;
+    pcap-decode)  A=("$PCAP" decode tests/pcap/churn_en10mb.pcap) ;;
     pcap-synth)   A=("$PCAP" synth -o "$tmp/s.pcap"); [ "$opt" = --connections ] || A+=(--connections 10) ;;
     link)     A=("$LINK" --ns-a "churnlab-nosuch-$$" --ns-b "churnlab-nosuch-$$" -q); [ "$opt" = --duration ] || A+=(--duration 1) ;;
     link-measure) A=("$LINK" measure --ns-a "churnlab-nosuch-$$" --ns-b "churnlab-nosuch-$$") ;;
@@ -115,7 +116,8 @@ numeric=(
   "probe-watch --count --interval --duration"
   "probe-triage --top"
   "pcap-capture --count --seconds --snaplen --buffer-mb"
-  "pcap-annotate --flow --limit"
+  "pcap-annotate --flow --limit --stall-ms"
+  "pcap-decode --stall-ms"
   "pcap-synth --connections --rate --rtt-us --requests --ip-options"
   "link --delay --delay-ab --delay-ba --loss --loss-ab --loss-ba --rate --rate-ab --rate-ba --queue-pkts
         --queue-pkts-ab --queue-pkts-ba --queue-bytes --queue-bytes-ab --queue-bytes-ba --seed --duration --rt-priority --cpu --spin-max-us --drop-synack"
