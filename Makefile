@@ -54,6 +54,7 @@ help:
 	@echo "make compare-rtt   churn vs pooled over an emulated 2 ms path: latency p50 / RTT"
 	@echo "make run-levers    the same churn load, one kernel lever per row (EXPERIMENTS.md §6), about 9 min"
 	@echo "make run-synflood  a SYN flood with tcp_syncookies 1, 0, 2; accept-queue overflow; what a cookie costs at 200 ms RTT (EXPERIMENTS.md §7), about 2 min"
+	@echo "make run-nagle     split writes with Nagle on vs TCP_NODELAY, QUICKACK, CORK, writev; an RTT sweep (EXPERIMENTS.md §8), about 4 min"
 	@echo "make run-cc        CUBIC vs BBR over 100 Mbit/s, 50 ms RTT, 1 % loss (churn-link): table and plots"
 	@echo "make link-check    the emulated link measured against its configuration"
 	@echo "make fuzz          libFuzzer on every parser of outside input, FUZZ_SECONDS=60 each (fuzz-NAME: one)"
@@ -173,6 +174,15 @@ run-levers: build deps-lab deps-pcap
 .PHONY: run-synflood
 run-synflood: build deps-lab deps-pcap
 	lab/synflood.sh
+
+# The Nagle + delayed-ACK stall (lab/nagle.sh): one seeded trace (NAGLE_COUNT=80 requests at NAGLE_RATE=10/s)
+# replayed over one keep-alive connection per case, each in a fresh lab: split writes with Nagle on, then
+# TCP_NODELAY, TCP_QUICKACK on the receiver, TCP_CORK, one writev(); requests split by the client, then
+# responses by the server; an RTT sweep over churn-link (NAGLE_RTTS="0 10 50 100"); two annotated
+# excerpts -> results/nagle-<ts>/ (results/latest-nagle). About 4 min.
+.PHONY: run-nagle
+run-nagle: build deps-lab deps-pcap
+	lab/nagle.sh
 
 .PHONY: run-cc
 run-cc: build deps-lab

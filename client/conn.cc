@@ -1,5 +1,6 @@
 #include "client/conn.h"
 
+#include <limits.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
@@ -12,6 +13,10 @@ namespace churn {
 
 namespace {
 constexpr size_t kReadBuffer = 1 << 20;  // readable bytes buffered at most, parsed as they come
+// --write gather: iovecs per writev(). IOV_MAX is the kernel's limit (UIO_MAXIOV); a send with more pieces
+// than this would go out in several writev() calls, so options.cc caps --pipeline to keep it one.
+constexpr int kMaxIov = 1024;
+static_assert(kMaxIov <= IOV_MAX, "writev() refuses more than IOV_MAX iovecs with EINVAL");
 }  // namespace
 
 Conn::Conn(Load& load, Reactor& reactor, int id, size_t read_cap)
@@ -21,9 +26,15 @@ Conn::~Conn() { close_socket(); }
 
 void Conn::begin(const Request* r) {
     has_request_ = r != nullptr;
-    if (r) req_ = *r;
+    if (r) {
+        req_ = *r;
+        out_ = &load_.pieces_for(req_);
+        answered_ = 0;
+    }
     connect_socket();
 }
+
+uint32_t Conn::outstanding() const { return has_request_ ? load_.per_send() - answered_ : 0; }
 
 // ---- 1. connect ----------------------------------------------------------------------------------------
 
@@ -85,7 +96,8 @@ void Conn::on_connected() {
     load_.handshake_done(mono_us() - connect_start_us_, source_);
     if (load_.options().nodelay) {
         // Nagle would hold a small request that follows an unacknowledged one (the write-write-read
-        // stall, 40 ms here); a load generator must never add that on its own side.
+        // stall, 40 ms here); a load generator must never add that on its own side. --nodelay off skips
+        // this call on purpose: a new socket starts with Nagle on, and that is the stall to reproduce.
         if (int err = set_nodelay(fd_, true).error()) load_.count_errno(err);
     }
     if (has_request_) {
@@ -102,6 +114,8 @@ void Conn::on_connected() {
 
 void Conn::send(const Request& r) {
     req_ = r;
+    out_ = &load_.pieces_for(req_);
+    answered_ = 0;
     has_request_ = true;
     send_request();
 }
@@ -116,18 +130,59 @@ void Conn::send_request() {
 }
 
 void Conn::on_writable() {
-    const std::string& bytes = load_.request_bytes();
-    while (written_ < bytes.size()) {
-        IoResult r = write_some(fd_, bytes.data() + written_, bytes.size() - written_);
+    const Pieces& p = *out_;
+    const Options::Write how = load_.options().write;
+    if (how == Options::Write::Cork && !corked_) {
+        // --write cork: from here the kernel sends only full segments; the pieces written below collect in
+        // the send queue instead of leaving one by one. TCP_CORK overrides Nagle and TCP_NODELAY alike.
+        if (int err = set_cork(fd_, true).error()) return request_failed({err, ProtoError::count});
+        corked_ = true;
+    }
+    while (written_ < p.bytes.size()) {
+        IoResult r;
+        if (how == Options::Write::Gather) {
+            // --write gather: every piece left, in ONE call, one iovec per piece: writev(), made as
+            // sendmsg() so that a reset peer gives EPIPE, not SIGPIPE (send_iov). TCP gets the request
+            // whole, cuts it into segments by MSS alone, and there is no later small write for Nagle to
+            // hold: the structural fix, with nothing to set on the socket. (The pieces sit side by side
+            // in one string here; a program whose head and body live in separate buffers sends them with
+            // the same call and no copy, which is what an iovec is for.)
+            iovec iov[kMaxIov];
+            int n = gather_iov(p, written_, iov, kMaxIov);
+            r = send_iov(fd_, iov, n);
+        } else {
+            // single: to the end of this request; each, cork: to the end of this piece.
+            //
+            // With --write each and Nagle on, THE SECOND PIECE'S write() IS WHERE THE STALL STARTS. The
+            // head went out at once (nothing was in flight). The body is smaller than the MSS and the head
+            // is still unacknowledged, so the kernel queues it and sends nothing (tcp_nagle_test; Linux uses
+            // Minshall's variant: a small segment waits while an earlier SMALL one is unacknowledged). The
+            // write() itself returns at once: the wait is invisible here. The server will not ACK the head
+            // soon either: it has half a request and nothing to answer yet, so its ACK waits for the
+            // delayed-ACK timer (TCP_DELACK_MIN, 40 ms). When that ACK lands, the body leaves, and only then
+            // can the server answer. Nagle is the writer's rule, delayed ACK the reader's; the stall needs
+            // both. TCP_NODELAY (--nodelay on) removes the first, TCP_QUICKACK on the server the second.
+            size_t stop = write_stop(p, how, written_);
+            r = write_some(fd_, p.bytes.data() + written_, stop - written_);
+        }
         if (r.status == Io::WouldBlock) {
-            reactor_.rewatch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP);  // come back when there is room
+            // Send buffer full: come back when there is room. A corked send stays corked until all of it
+            // is in, so the kernel keeps coalescing what is left.
+            reactor_.rewatch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
             return;
         }
         if (r.status == Io::Error) {
             request_failed({r.err, ProtoError::count});
             return;
         }
-        written_ += r.bytes;
+        written_ += r.bytes;  // a short write just goes round again for the rest of the same piece
+    }
+    if (corked_) {
+        // Uncork now that the whole send is in: the kernel pushes what it held at once, the last partial
+        // segment included (tcp_push). Left corked, that partial segment would wait up to 200 ms for more
+        // bytes (TCP_CORK's ceiling), a stall of our own making instead of Nagle's.
+        corked_ = false;
+        if (int err = set_cork(fd_, false).error()) return request_failed({err, ProtoError::count});
     }
     state_ = State::Reading;
     // Output done: stop asking for EPOLLOUT, or every ACK would wake us for nothing.
@@ -150,6 +205,7 @@ void Conn::on_readable() {
         size_t max = std::min(kReadBuffer, in_.readable() + (read_cap_ - taken));
         Buffer::FillResult f = in_.fill_from(fd_, max, !peer_fin_seen_);
         taken += f.bytes;
+        if (f.bytes > 0 && load_.options().quickack) rearm_quickack();
         if ((state_ == State::Idle || state_ == State::AwaitingEof) && in_.readable() > 0) {
             // Bytes nobody asked for: after a complete response the stream is out of sync.
             load_.proto_error(ProtoError::BadResponse);
@@ -162,7 +218,9 @@ void Conn::on_readable() {
             if (r.state == ResponseParser::State::Error) return request_failed({0, ProtoError::BadResponse});
             if (r.state == ResponseParser::State::NeedMore) break;
             response_complete(mono_us());
-            if (state_ != State::Idle) break;  // closed, or waiting for the server's FIN
+            // Reading: the next pipelined response (parse on). Idle: bytes left over are a protocol error,
+            // caught above on the next pass. Anything else: closed, or waiting for the server's FIN.
+            if (state_ != State::Idle && state_ != State::Reading) break;
         }
         if (fd_ < 0) return;  // churn closed it after the response: nothing more to read
         switch (f.how) {
@@ -187,6 +245,8 @@ void Conn::on_readable() {
                     if (parser_.on_eof() != ResponseParser::State::Complete)
                         return request_failed({0, ProtoError::ClosedEarly});
                     response_complete(mono_us());
+                    // Pipelined requests still owed an answer on a stream that has ended: lost.
+                    if (state_ == State::Reading) return request_failed({0, ProtoError::ClosedEarly});
                 }
                 // Idle: the server closed a keep-alive connection (its idle timeout, or it is going away).
                 // AwaitingEof: the FIN we waited for after "Connection: close".
@@ -196,19 +256,41 @@ void Conn::on_readable() {
     }
 }
 
+void Conn::rearm_quickack() {
+    // --quickack: the client is the receiver of responses, and its delayed ACK is what a server writing
+    // head and body separately with Nagle on waits for. TCP_QUICKACK does two things when set: if an ACK
+    // is due it goes out now (tcp_cleanup_rbuf; the receive queue is empty after this read), and the
+    // socket leaves "pingpong" (interactive) mode, so the next segments are ACKed at once. Neither lasts:
+    // the kernel goes back to pingpong mode as soon as we send soon after receiving (tcp_event_data_sent,
+    // i.e. our next request), and then delays ACKs again. So it is set again after EVERY read, not once.
+    if (int err = set_quickack(fd_).error()) load_.count_errno(err);
+}
+
 void Conn::response_complete(uint64_t now_us) {
-    has_request_ = false;
     ++served_;
-    deadline_us_ = 0;
+    ++answered_;
     load_.request_done(req_, now_us, now_us - send_start_us_, parser_.status(), parser_.body_bytes());
+    bool more = answered_ < load_.per_send();  // --pattern pipeline: responses still to come for this send
     if (!parser_.keep_alive()) {
+        // The server will not read past a "Connection: close" answer (RFC 9112 §9.6): pipelined requests
+        // behind it will never be answered. Count them failed now rather than wait out --timeout.
+        if (more) return request_failed({0, ProtoError::ClosedEarly});
         // "Connection: close": the server will close, so let it close first and take the TIME-WAIT
         // (that is what churn-server --close server is for). Wait for its FIN, bounded by --timeout.
+        has_request_ = false;
         load_.closed_by_server();
         state_ = State::AwaitingEof;
         deadline_us_ = now_us + load_.options().timeout_ms * 1000;
         return;
     }
+    if (more) {
+        // The next response follows on the same stream, maybe already in the buffer: on_readable's loop
+        // parses on, still Reading, under the same deadline.
+        parser_.reset();
+        return;
+    }
+    has_request_ = false;
+    deadline_us_ = 0;
     if (load_.options().mode == Options::Mode::Pool) {
         state_ = State::Idle;
         load_.slot_free(*this);
@@ -236,11 +318,14 @@ void Conn::connect_failed(int err, bool immediate) {
 }
 
 void Conn::request_failed(Failure why) {
-    why.stale = served_ > 0 && !parser_.in_progress() && (why.err == ECONNRESET || why.err == EPIPE ||
-                                                            (why.err == 0 && why.proto == ProtoError::ClosedEarly));
+    // Stale (safe to send again) only when nothing of this send was answered: a pipeline cut off halfway
+    // had its first answers counted already, and sending it all again would count them twice.
+    why.stale = served_ > 0 && answered_ == 0 && !parser_.in_progress() &&
+                (why.err == ECONNRESET || why.err == EPIPE || (why.err == 0 && why.proto == ProtoError::ClosedEarly));
+    uint32_t owed = outstanding();
     close_socket();
     has_request_ = false;
-    load_.request_failed(*this, req_, why);
+    load_.request_failed(*this, req_, why, owed);
 }
 
 void Conn::check_deadline(uint64_t now_us) {
@@ -274,6 +359,7 @@ void Conn::close_socket() {
     // close() can report a pending error (or EBADF: a bookkeeping bug); count it like any other errno.
     if (int err = close_fd(fd_).error()) load_.count_errno(err);
     fd_ = -1;
+    corked_ = false;  // the cork went with the socket
     state_ = State::Closed;
     deadline_us_ = 0;
     in_.clear();

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "client/http_response.h"
+#include "client/pieces.h"
 #include "client/stats.h"
 #include "loop/buffer.h"
 #include "loop/reactor.h"
@@ -30,10 +31,11 @@ struct Failure {
     bool stale = false;
 };
 
-// One request as the schedule sees it.
+// One send as the schedule sees it: one request, or K pipelined ones (--pattern pipeline).
 struct Request {
     uint64_t intended_us = 0;  // when it should have been sent (open loop), or when it was issued
     uint32_t attempts = 0;     // connect attempts so far
+    uint32_t line = 0;         // --trace: its line (0-based, comments not counted); it gives the sizes
 };
 
 class Conn : public Reactor::Handler {
@@ -62,6 +64,8 @@ public:
 
     State state() const { return state_; }
     bool has_request() const { return has_request_; }
+    // Requests of the current send still waiting for their response (0 when there is no send).
+    uint32_t outstanding() const;
     const Request& request() const { return req_; }
     int id() const { return id_; }
     int fd() const { return fd_; }  // -1 when closed
@@ -73,6 +77,7 @@ private:
     void send_request();
     void on_writable();
     void on_readable();
+    void rearm_quickack();
     void response_complete(uint64_t now_us);
     void close_socket();
     void connect_failed(int err, bool immediate);
@@ -91,7 +96,10 @@ private:
     uint64_t connect_start_us_ = 0;
     uint64_t send_start_us_ = 0;
     uint64_t deadline_us_ = 0;    // 0 = none
-    size_t written_ = 0;          // bytes of the request written so far
+    const Pieces* out_ = nullptr; // the current send's bytes and cut points (owned by the Load)
+    size_t written_ = 0;          // bytes of the send written so far
+    bool corked_ = false;         // --write cork: TCP_CORK is on and must come off when the send is out
+    uint32_t answered_ = 0;       // responses read for the current send (pipeline: up to K)
     uint32_t served_ = 0;         // responses on this connection since it was opened
     bool input_edge_ = false;     // an EPOLLIN edge came and no read has followed it yet
     bool peer_fin_seen_ = false;  // EPOLLRDHUP/HUP/ERR seen: read to EAGAIN from now on (Buffer::fill_from)

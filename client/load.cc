@@ -1,5 +1,6 @@
 #include "client/load.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "loop/clock.h"
@@ -13,9 +14,18 @@ constexpr uint64_t kWakeSlackUs = 20;      // don't arm the timerfd for less tha
 }  // namespace
 
 Load::Load(Reactor& reactor, const Options& opt, Stats& stats) : reactor_(reactor), opt_(opt), stats_(stats) {
-    // One request, built once: every request in a run is the same bytes.
-    request_bytes_ = "GET " + opt_.url.path + " HTTP/1.1\r\nHost: " + opt_.url.host_header +
-                     "\r\nUser-Agent: churn-client\r\n\r\n";
+    // Every send built once, before the clock starts: without --trace every send is the same bytes; with
+    // it, one per distinct size in the file (a few hundred at most for --make-trace's ranges).
+    if (!opt_.trace.lines.empty()) {
+        trace_ = &opt_.trace;
+        for (const TraceLine& l : trace_->lines) {
+            auto [it, fresh] = shapes_.try_emplace({l.head, l.body});
+            if (fresh) it->second = build_pieces(opt_.pattern, opt_.url, Shape{l.head, l.body}, opt_.pipeline);
+            line_pieces_.push_back(&it->second);
+        }
+    } else {
+        pieces_ = build_pieces(opt_.pattern, opt_.url, Shape{opt_.head, opt_.body}, opt_.pipeline);
+    }
     for (const Endpoint& src : opt_.sources) {
         std::string a = src.str();
         stats_.sources.push_back({a.substr(0, a.rfind(':')), 0, {}});  // "198.18.0.3", without the ":0"
@@ -32,11 +42,26 @@ double Load::elapsed_s() const {
     return end > t_measure_us_ ? (end - t_measure_us_) / 1e6 : 0.0;
 }
 
-uint64_t Load::intended(uint64_t k) const { return t0_us_ + static_cast<uint64_t>(std::llround(k * period_us_)); }
+const Pieces& Load::pieces_for(const Request& r) const { return trace_ ? *line_pieces_[r.line] : pieces_; }
 
+uint64_t Load::intended(uint64_t k) const {
+    if (trace_) return t0_us_ + trace_->lines[k].t_us;
+    return t0_us_ + static_cast<uint64_t>(std::llround(k * period_us_));
+}
+
+// How many sends of the schedule are due by now_us, capped at total_.
 uint64_t Load::released(uint64_t now_us) const {
     if (now_us < t0_us_) return 0;
-    uint64_t n = static_cast<uint64_t>((now_us - t0_us_) / period_us_) + 1;
+    uint64_t n;
+    if (trace_) {
+        // The lines are in time order (the parser refuses one that is not): those at or before now.
+        const auto& L = trace_->lines;
+        n = static_cast<uint64_t>(std::upper_bound(L.begin(), L.end(), now_us - t0_us_,
+                                                   [](uint64_t t, const TraceLine& l) { return t < l.t_us; }) -
+                                  L.begin());
+    } else {
+        n = static_cast<uint64_t>((now_us - t0_us_) / period_us_) + 1;
+    }
     return std::min(n, total_);
 }
 
@@ -44,7 +69,14 @@ void Load::start() {
     t0_us_ = mono_us();
     t_measure_us_ = t0_us_ + static_cast<uint64_t>(opt_.warmup_s * 1e6);
     t_end_us_ = t_measure_us_ + static_cast<uint64_t>(opt_.duration_s * 1e6);
-    if (opt_.rate > 0) {
+    if (trace_) {
+        // The lines due before the end; with -d at its default (main.cc) that is every line.
+        const auto& L = trace_->lines;
+        total_ = static_cast<uint64_t>(std::lower_bound(L.begin(), L.end(), t_end_us_ - t0_us_,
+                                                        [](const TraceLine& l, uint64_t t) { return l.t_us < t; }) -
+                                       L.begin());
+        if (opt_.max_requests) total_ = std::min(total_, opt_.max_requests);
+    } else if (opt_.rate > 0) {
         period_us_ = 1e6 / opt_.rate;
         total_ = static_cast<uint64_t>(std::floor((t_end_us_ - t0_us_) / period_us_));
         if (opt_.max_requests) total_ = std::min(total_, opt_.max_requests);
@@ -80,7 +112,7 @@ void Load::on_second() {
         fprintf(stderr, "\r[%3llus] %7llu req/s  %6llu conn/s  p99 %8.2f ms  errors %llu  waiting %zu   ",
                 static_cast<unsigned long long>(s.t), static_cast<unsigned long long>(s.requests),
                 static_cast<unsigned long long>(s.connects), s.p99_us / 1000.0, static_cast<unsigned long long>(errs),
-                retries_.size() + (opt_.rate > 0 ? released(mono_us()) - started_ : 0));
+                retries_.size() + (open_loop() ? released(mono_us()) - started_ : 0));
         fflush(stderr);
     }
 }
@@ -94,9 +126,10 @@ bool Load::next_request(uint64_t now_us, Request& out) {
         retries_.pop_front();
         return true;
     }
-    if (opt_.rate > 0) {
+    if (open_loop()) {
         if (started_ >= released(now_us)) return false;
-        out = Request{intended(started_++), 0};
+        out = Request{intended(started_), 0, static_cast<uint32_t>(started_)};
+        ++started_;
         return true;
     }
     if (draining_ || (opt_.max_requests && issued_ >= opt_.max_requests)) return false;
@@ -126,7 +159,7 @@ void Load::dispatch() {
     // calls dispatch() itself.
     if (free_.empty()) return;
     uint64_t next = 0;
-    if (opt_.rate > 0 && started_ < total_) next = intended(started_);
+    if (open_loop() && started_ < total_) next = intended(started_);
     if (!retries_.empty() && (!next || retries_.front().not_before_us < next)) next = retries_.front().not_before_us;
     if (opt_.mode == Options::Mode::Churn && paused_until_us_ > now && next && next < paused_until_us_)
         next = paused_until_us_;
@@ -146,7 +179,7 @@ void Load::wake_at(uint64_t when_us) {
 // ---- what the connections report -----------------------------------------------------------------------
 
 bool Load::idle() const {
-    if (!retries_.empty() || (opt_.rate > 0 && started_ < total_)) return false;
+    if (!retries_.empty() || (open_loop() && started_ < total_)) return false;
     for (auto& c : conns_)
         if (c->has_request()) return false;
     return true;
@@ -170,7 +203,7 @@ void Load::slot_free(Conn& c) {
 bool Load::all_issued() const {
     if (!opt_.max_requests) return false;
     // Open loop: -n capped the schedule (total_); closed loop: issued_ counts up to it.
-    return opt_.rate > 0 ? total_ == opt_.max_requests && started_ >= total_ : issued_ >= opt_.max_requests;
+    return open_loop() ? total_ == opt_.max_requests && started_ >= total_ : issued_ >= opt_.max_requests;
 }
 
 void Load::reconnect_later(Conn& c) {
@@ -226,7 +259,7 @@ void Load::request_done(const Request& r, uint64_t now_us, uint64_t request_us, 
     if (measuring(r.intended_us)) stats_.record_ok(now_us - r.intended_us, request_us, body_bytes);
 }
 
-void Load::request_failed(Conn& c, const Request& r, Failure why) {
+void Load::request_failed(Conn& c, const Request& r, Failure why, uint32_t owed) {
     uint64_t now = mono_us();
     if (why.err) count_errno(why.err);
     else stats_.record_proto(why.proto);
@@ -234,7 +267,7 @@ void Load::request_failed(Conn& c, const Request& r, Failure why) {
         // Counted above, and sent again with its intended time kept, like a request whose connect failed.
         retries_.push_back({r, now});
     } else if (measuring(r.intended_us)) {
-        stats_.record_given_up(now - r.intended_us, false);
+        for (uint32_t i = 0; i < owed; ++i) stats_.record_given_up(now - r.intended_us, false);
     }
     if (opt_.mode == Options::Mode::Pool) {
         reconnect_later(c);
@@ -273,20 +306,22 @@ void Load::finish() {
     while (seconds_ < due) stats_.close_second(++seconds_);
     finished_ = true;
     // Everything still waiting is recorded at its age: these users never got an answer.
-    auto give_up = [&](uint64_t intended_us) {
-        if (measuring(intended_us)) stats_.record_given_up(now - intended_us, true);
+    // A send of K pipelined requests is K requests here, as in every count of the results.
+    auto give_up = [&](uint64_t intended_us, uint32_t n) {
+        if (!measuring(intended_us)) return;
+        for (uint32_t i = 0; i < n; ++i) stats_.record_given_up(now - intended_us, true);
     };
     for (auto& c : conns_) {
-        if (c->has_request()) give_up(c->request().intended_us);
+        if (c->has_request()) give_up(c->request().intended_us, c->outstanding());
         c->abandon();
     }
-    for (const Retry& r : retries_) give_up(r.req.intended_us);
-    if (opt_.rate > 0) {
+    for (const Retry& r : retries_) give_up(r.req.intended_us, per_send());
+    if (open_loop()) {
         uint64_t rel = released(t_end_us_ - 1);
-        for (uint64_t k = started_; k < rel; ++k) give_up(intended(k));
+        for (uint64_t k = started_; k < rel; ++k) give_up(intended(k), per_send());
         stats_.scheduled = 0;
         for (uint64_t k = 0; k < rel; ++k)
-            if (measuring(intended(k))) ++stats_.scheduled;
+            if (measuring(intended(k))) stats_.scheduled += per_send();
     } else {
         stats_.scheduled = stats_.ok + stats_.failed + stats_.unfinished;
     }

@@ -1,17 +1,22 @@
 // load.h: the schedule. Decides when each request is due and which slot carries it.
 //
 // Open loop (-R RATE): request k is due at t0 + k/RATE whatever happens to earlier ones, so a stall
-// shows up as latency and queueing, not as a quietly lower offered rate. Closed loop (no -R): each slot
+// shows up as latency and queueing, not as a quietly lower offered rate. --trace FILE is open loop too:
+// request k is due at t0 + line k's t_us, and carries that line's sizes. Closed loop (no -R): each slot
 // sends its next request as soon as the previous one is done.
 //
 // A connect that fails is counted by errno and its request goes back to the schedule (retry after
 // --retry-delay). If connect() failed inside the syscall (EADDRNOTAVAIL, EMFILE) the condition belongs
 // to the host, not to one request, so new connects pause for the retry delay instead of spinning on a
 // port search that costs milliseconds of kernel CPU each time (../shared/FACTS.md).
+//
+// With --pattern pipeline the schedule's unit is a SEND of K requests: -R, -n and the trace's lines
+// count sends, while every count in the results (ok, failed, scheduled, latency) counts requests.
 #pragma once
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,7 +38,10 @@ public:
     double elapsed_s() const;
 
     const Options& options() const { return opt_; }
-    const std::string& request_bytes() const { return request_bytes_; }
+    // What a send writes: the same Pieces for every send, or with --trace the ones for its line's sizes.
+    const Pieces& pieces_for(const Request& r) const;
+    // Requests per send: K with --pattern pipeline, else 1.
+    uint32_t per_send() const { return opt_.pipeline; }
 
     // ---- called by Conn ----
     void slot_free(Conn& c);
@@ -43,7 +51,8 @@ public:
     int next_source();
     void connect_failed(Conn& c, int err, bool immediate);
     void request_done(const Request& r, uint64_t now_us, uint64_t request_us, int status, uint64_t body_bytes);
-    void request_failed(Conn& c, const Request& r, Failure why);
+    // `owed`: the send's requests that got no response (all of them, or the rest of a pipeline).
+    void request_failed(Conn& c, const Request& r, Failure why, uint32_t owed);
     void proto_error(ProtoError e);
     void count_errno(int err);
     void closed_by_server();
@@ -62,6 +71,7 @@ private:
     void measure_start();
     void begin_drain();
     void finish();
+    bool open_loop() const { return opt_.rate > 0 || trace_; }
     bool idle() const;  // nothing waiting, nothing in flight
     bool all_issued() const;  // -n N: every one of the N requests has been issued
     bool measuring(uint64_t t_us) const { return t_us >= t_measure_us_; }
@@ -70,7 +80,12 @@ private:
     Reactor& reactor_;
     const Options& opt_;
     Stats& stats_;
-    std::string request_bytes_;
+    const Trace* trace_ = nullptr;  // --trace, else null
+    Pieces pieces_;                 // every send's, without --trace
+    // --trace: one Pieces per distinct (head, body) in the file, and each line's entry in it. std::map:
+    // its nodes never move, so the pointers stay valid.
+    std::map<std::pair<uint32_t, uint32_t>, Pieces> shapes_;
+    std::vector<const Pieces*> line_pieces_;
     std::vector<std::unique_ptr<Conn>> conns_;
     std::vector<Conn*> free_;
     std::deque<Retry> retries_;

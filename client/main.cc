@@ -3,10 +3,13 @@
 //
 //   churn-client --mode pool -c 50 -d 10 http://198.18.0.2:8080/
 //   churn-client --mode churn -R 3000 -d 20 --json churn.json http://198.18.0.2:8080/
+//   churn-client --make-trace t.txt --seed 7 --count 400 -R 50
+//   churn-client -c 1 --trace t.txt --pattern split --write each --nodelay off http://198.18.0.2:8080/
 #include <arpa/inet.h>
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -19,6 +22,7 @@
 #include "client/load.h"
 #include "client/options.h"
 #include "client/stats.h"
+#include "client/trace.h"
 #include "loop/reactor.h"
 #include "loop/sys.h"
 #include "sysctl/proc_sys.h"
@@ -65,10 +69,15 @@ std::string ms(uint64_t us) {
 }
 
 void print_summary(const Stats& s, const RunInfo& info) {
-    std::printf("churn-client: %s %s, %s for %.1f s\n", info.mode.c_str(), info.target.c_str(),
-                info.rate > 0 ? (std::to_string(static_cast<long long>(info.rate)) + " req/s offered").c_str()
-                              : ("closed loop, " + std::to_string(info.connections) + " connections").c_str(),
+    std::string load = !info.trace_path.empty()
+                           ? "trace " + info.trace_path + " (" + std::to_string(info.trace_lines) + " lines)"
+                       : info.rate > 0 ? std::to_string(static_cast<long long>(info.rate)) + " req/s offered"
+                                       : "closed loop, " + std::to_string(info.connections) + " connections";
+    std::printf("churn-client: %s %s, %s for %.1f s\n", info.mode.c_str(), info.target.c_str(), load.c_str(),
                 info.elapsed_s);
+    std::printf("  writes    --pattern %s%s --write %s --nodelay %s%s\n", info.pattern.c_str(),
+                info.pattern == "pipeline" ? (" --pipeline " + std::to_string(info.pipeline)).c_str() : "",
+                info.write.c_str(), info.nodelay ? "on" : "off", info.quickack ? " --quickack" : "");
     std::printf("  requests  %llu ok, %llu failed, %llu unfinished of %llu scheduled: %.0f req/s\n",
                 (unsigned long long)s.ok, (unsigned long long)s.failed, (unsigned long long)s.unfinished,
                 (unsigned long long)s.scheduled, info.elapsed_s > 0 ? s.ok / info.elapsed_s : 0.0);
@@ -119,6 +128,32 @@ int run_bulk(const Options& opt, std::ofstream& json_out) {
 int main(int argc, char** argv) {
     Options opt;
     if (int rc = parse_client_cli(argc, argv, opt, std::cout, std::cerr); rc >= 0) return rc;
+    if (!opt.make_trace_path.empty()) {
+        // --make-trace: a file and nothing else; no network, no namespace checks.
+        std::string text = make_trace(opt.trace_spec);
+        if (opt.make_trace_path == "-") {
+            std::fwrite(text.data(), 1, text.size(), stdout);
+            return std::fflush(stdout) == 0 ? 0 : 1;
+        }
+        std::ofstream f(opt.make_trace_path);
+        if (!(f << text) || !f.flush()) {
+            std::fprintf(stderr, "churn-client: cannot write --make-trace %s: %s\n", opt.make_trace_path.c_str(),
+                         std::strerror(errno));
+            return 2;
+        }
+        return 0;
+    }
+    if (!opt.trace.path.empty()) {
+        // Read the whole trace before anything runs: a bad line must fail now, not at its turn mid-run.
+        std::string why;
+        if (!load_trace(opt.trace.path, opt.trace, why)) {
+            std::fprintf(stderr, "churn-client: --trace: %s\n", why.c_str());
+            return 2;
+        }
+        // Without -d the run lasts to the trace's last request (warmup included in the trace's time).
+        if (!opt.duration_given)
+            opt.duration_s = std::max(opt.trace.lines.back().t_us / 1e6 - opt.warmup_s, 0.0) + 0.001;
+    }
     // A load generator is pointed at an address. Inside a lab namespace (no default route) only the lab's
     // hosts are reachable; on the host, 198.18.0.2 may go out through the default gateway to somebody
     // else's machine. Refuse unless asked explicitly.
@@ -165,6 +200,15 @@ int main(int argc, char** argv) {
     info.connections = opt.connections;
     info.linger0 = opt.linger0;
     info.mss = opt.mss;
+    info.pattern = pattern_name(opt.pattern);
+    info.write = write_name(opt.write);
+    info.nodelay = opt.nodelay;
+    info.quickack = opt.quickack;
+    info.pipeline = opt.pipeline;
+    info.head = opt.head;
+    info.body = opt.body;
+    info.trace_path = opt.trace.path;
+    info.trace_lines = opt.trace.lines.size();
     for (const char* k : {"net/ipv4/ip_local_port_range", "net/ipv4/tcp_tw_reuse", "net/ipv4/tcp_fin_timeout",
                           "net/ipv4/tcp_max_tw_buckets", "net/ipv4/tcp_congestion_control"})
         // net.* answers for the namespace we run in: inside a lab host, that host's value ("" when absent).

@@ -43,8 +43,33 @@ bool parse_sources(const std::string& text, std::vector<Endpoint>& out, std::str
     }
 }
 
+const char* pattern_name(Options::Pattern p) {
+    switch (p) {
+        case Options::Pattern::Single: return "single";
+        case Options::Pattern::Split: return "split";
+        case Options::Pattern::Pipeline: return "pipeline";
+    }
+    return "?";
+}
+
+const char* write_name(Options::Write w) {
+    switch (w) {
+        case Options::Write::Single: return "single";
+        case Options::Write::Each: return "each";
+        case Options::Write::Gather: return "gather";
+        case Options::Write::Cork: return "cork";
+    }
+    return "?";
+}
+
+// Requests per send at most with --pattern pipeline: gather sends them all in one writev(), one iovec
+// each, and writev() takes at most IOV_MAX (1024 on Linux, UIO_MAXIOV) iovecs.
+constexpr uint32_t kMaxPipeline = 1024;
+
 int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostream& out, std::ostream& err) {
-    std::string mode = "pool", url, sources;
+    std::string mode = "pool", url, sources, pattern = "single", write = "single", nodelay = "on";
+    std::string head_range, body_range;
+    bool no_nodelay = false;
     CLI::App app{"churn-client: HTTP/1.1 load generator, connection per request (churn) or keep-alive pool"};
     app.name("churn-client");
     app.add_option("--mode", mode,
@@ -60,8 +85,11 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
                     1, uint64_t(1) << 40);
     cli::add_number(app, "-c,--connections", opt.connections,
                     "pool: connections kept open; churn: connections in flight at most", 1, 100000);
-    cli::add_number(app, "-d,--duration", opt.duration_s, "seconds to measure", 0.001, 86400);
-    cli::add_number(app, "-R,--rate", opt.rate, "requests/s offered (open loop); 0 = closed loop", 0, 1e8);
+    cli::add_number(app, "-d,--duration", opt.duration_s, "seconds to measure (--trace: default, to its last request)",
+                    0.001, 86400);
+    cli::add_number(app, "-R,--rate", opt.rate,
+                    "requests/s offered (open loop); 0 = closed loop. --make-trace: the trace's mean rate (default 50)",
+                    0, 1e8);
     cli::add_number(app, "--warmup", opt.warmup_s, "seconds to run before measuring", 0, 3600);
     cli::add_number(app, "--timeout", opt.timeout_ms, "ms allowed for a connect, and for a response", 1, 3'600'000);
     cli::add_number(app, "--retry-delay", opt.retry_delay_ms, "ms before a failed connect is tried again", 1, 60'000);
@@ -73,19 +101,57 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
                     "TCP_MAXSEG on every socket before connect(), so the SYN advertises MSS N (e.g. 1400; a SYN "
                     "cookie rounds it down to 1300). Default: not set (the route's MTU - 40)",
                     88, 32767);
-    app.add_flag("!--no-nodelay", opt.nodelay, "leave Nagle on (default: TCP_NODELAY)");
-    app.add_flag("--linger0", opt.linger0,
-                 "SO_LINGER {1,0} before every close(): the close sends RST, this host keeps no TIME-WAIT, and "
-                 "whatever was still queued is lost (the server reads ECONNRESET). churn, pool; bulk with --bytes");
+    app.add_option("--nodelay", nodelay,
+                   "TCP_NODELAY on every connection (default on); off leaves Nagle on, so a small write waits "
+                   "while an earlier small segment is unacknowledged")
+        ->type_name("on|off");
+    app.add_flag("--no-nodelay", no_nodelay, "the same as --nodelay off (kept for old scripts)");
+    app.add_flag("--quickack", opt.quickack,
+                 "churn, pool: TCP_QUICKACK after every read of a response, so the client ACKs at once instead "
+                 "of after its delayed-ACK timer (the fix on the receiving side for a server's split response)");
+    app.add_option("--pattern", pattern,
+                   "churn, pool: single = each request one piece; split = head, then body (--body, default 16) "
+                   "as two pieces; pipeline = --pipeline K requests back to back, each one piece")
+        ->check(CLI::IsMember({"single", "split", "pipeline"}));
+    app.add_option("--write", write,
+                   "churn, pool: how the pieces reach the kernel: single = one write() per request (default); "
+                   "each = one write() per piece; gather = one writev() of every piece due; cork = TCP_CORK "
+                   "around one write() per piece")
+        ->check(CLI::IsMember({"single", "each", "gather", "cork"}));
+    cli::add_number(app, "--body", opt.body, "request body bytes (POST with Content-Length); 0 = GET",
+                    0, kMaxTraceBody);
+    cli::add_number(app, "--head", opt.head,
+                    "pad each request head to this many bytes with an X-Pad header (default: as small as it comes)",
+                    0, kMaxTraceHead);
+    cli::add_number(app, "--pipeline", opt.pipeline, "--pattern pipeline: requests per send (default 4)", 1,
+                    kMaxPipeline);
+    app.add_option("--trace", opt.trace.path,
+                   "churn, pool: replay FILE (lines 't_us head_bytes body_bytes'), open loop: each request's "
+                   "latency counts from its time in the file. Make one with --make-trace")
+        ->type_name("FILE");
+    app.add_option("--make-trace", opt.make_trace_path,
+                   "write a seeded trace to FILE ('-': stdout) and exit: --seed, --count, -R, --head-range, "
+                   "--body-range")
+        ->type_name("FILE");
+    cli::add_number(app, "--seed", opt.trace_spec.seed, "--make-trace: the seed (default 1)");
+    cli::add_number(app, "--count", opt.trace_spec.count, "--make-trace: requests (default 400)", 1, kMaxTraceLines);
+    app.add_option("--head-range", head_range, "--make-trace: head bytes, uniform in A-B (default 100-200)")
+        ->type_name("A-B");
+    app.add_option("--body-range", body_range, "--make-trace: body bytes, uniform in A-B (default 8-64)")
+        ->type_name("A-B");
     app.add_option("--source", sources,
                    "churn, pool: local IPv4 addresses A[,B...] of this host; each new connection binds to the "
                    "next in turn (IP_BIND_ADDRESS_NO_PORT: the port is chosen per 4-tuple at connect())")
         ->type_name("A[,B...]");
+    app.add_flag("--linger0", opt.linger0,
+                 "SO_LINGER {1,0} before every close(): the close sends RST, this host keeps no TIME-WAIT, and "
+                 "whatever was still queued is lost (the server reads ECONNRESET). churn, pool; bulk with --bytes");
     app.add_option("--json", opt.json_path, "write the results as JSON to this file");
     app.add_flag("-q,--quiet", opt.quiet, "no progress line");
     app.add_flag("--allow-default-route", opt.allow_default_route,
                  "send load to a non-loopback address even though this network namespace has a default route");
-    app.add_option("URL", url, "http://ADDR:PORT/PATH (numeric address)")->required();
+    // Not ->required(): --make-trace runs without one (checked below, with the same words CLI11 uses).
+    app.add_option("URL", url, "http://ADDR:PORT/PATH (numeric address)");
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -97,6 +163,28 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
         err << "churn-client: " << why << "\n";
         return 2;
     };
+    std::string why;
+
+    // ---- --make-trace: a file, not a run ----
+    bool making = app.count("--make-trace") > 0;
+    for (const char* name : {"--seed", "--count", "--head-range", "--body-range"})
+        if (app.count(name) && !making) return bad(std::string(name) + ": only with --make-trace");
+    if (making) {
+        if (opt.make_trace_path.empty()) return bad("--make-trace: needs a file name ('-' for stdout)");
+        if (!url.empty()) return bad("--make-trace writes a trace and exits: no URL (got '" + url + "')");
+        if (app.count("--rate")) {
+            if (opt.rate <= 0) return bad("--rate: --make-trace needs a rate above 0, got " + cli::show(opt.rate));
+            opt.trace_spec.rate = opt.rate;
+        }
+        TraceSpec& t = opt.trace_spec;
+        if (app.count("--head-range") && !parse_range(head_range, kMaxTraceHead, t.head_lo, t.head_hi, why))
+            return bad("--head-range: " + why);
+        if (app.count("--body-range") && !parse_range(body_range, kMaxTraceBody, t.body_lo, t.body_hi, why))
+            return bad("--body-range: " + why);
+        return -1;
+    }
+    if (url.empty()) return bad("URL is required (see --help)");
+
     opt.mode = mode == "churn" ? Options::Mode::Churn : mode == "bulk" ? Options::Mode::Bulk : Options::Mode::Pool;
     bool bulk = opt.mode == Options::Mode::Bulk;
     if (!opt.cc.empty() && !bulk) return bad("--cc: only with --mode bulk");
@@ -105,7 +193,38 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     // Without --bytes a bulk run ends by the clock, and its close is an RST whatever --linger0 says
     // (BulkSender's destructor says why): the flag would change nothing, so it is refused, not ignored.
     if (opt.linger0 && bulk && !opt.bytes) return bad("--linger0: with --mode bulk, only together with --bytes");
-    std::string why;
+
+    // ---- Nagle and the shape of the writes ----
+    if (nodelay != "on" && nodelay != "off") return bad("--nodelay: must be 'on' or 'off', got '" + nodelay + "'");
+    // --no-nodelay is --nodelay off; with "--nodelay on" beside it one of them would be silently ignored.
+    if (no_nodelay && app.count("--nodelay") && nodelay == "on") return bad("--no-nodelay: contradicts --nodelay on");
+    opt.nodelay = nodelay == "on" && !no_nodelay;
+    // The request shapes are HTTP's: a bulk sender has no requests to shape, no responses to ACK.
+    for (const char* name : {"--pattern", "--write", "--body", "--head", "--pipeline", "--trace", "--quickack"})
+        if (app.count(name) && bulk) return bad(std::string(name) + ": only with --mode churn or pool");
+    opt.pattern = pattern == "split" ? Options::Pattern::Split
+                  : pattern == "pipeline" ? Options::Pattern::Pipeline : Options::Pattern::Single;
+    opt.write = write == "each" ? Options::Write::Each
+                : write == "gather" ? Options::Write::Gather
+                : write == "cork" ? Options::Write::Cork : Options::Write::Single;
+    bool tracing = app.count("--trace") > 0;
+    if (app.count("--pipeline") && opt.pattern != Options::Pattern::Pipeline)
+        return bad("--pipeline: only with --pattern pipeline");
+    if (opt.pattern == Options::Pattern::Pipeline) opt.pipeline = app.count("--pipeline") ? opt.pipeline : 4;
+    // split's second piece is the body: 16 bytes unless told, and never none (there would be no split).
+    if (opt.pattern == Options::Pattern::Split && !app.count("--body") && !tracing) opt.body = 16;
+    if (opt.pattern == Options::Pattern::Split && app.count("--body") && opt.body == 0)
+        return bad("--body: --pattern split needs a body of at least 1 byte (the second piece), got 0");
+    if (tracing) {
+        if (opt.trace.path.empty()) return bad("--trace: needs a file name");
+        // The trace is the schedule and gives every request its sizes: a second source for either would
+        // leave the reader guessing which one the run used.
+        if (app.count("--rate")) return bad("--rate: the --trace file is the schedule; drop one of them");
+        if (app.count("--body")) return bad("--body: the --trace file gives each request's body; drop one of them");
+        if (app.count("--head")) return bad("--head: the --trace file gives each request's head; drop one of them");
+    }
+    opt.duration_given = app.count("--duration") > 0;
+
     if (!parse_url(url, opt.url, why)) return bad(why);
     if (app.count("--source")) {
         if (!parse_sources(sources, opt.sources, why)) return bad("--source: " + why);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "client/trace.h"
 #include "loop/socket.h"
 
 namespace churn {
@@ -22,6 +23,9 @@ bool parse_url(const std::string& text, Url& out, std::string& error);
 
 struct Options {
     enum class Mode { Churn, Pool, Bulk };
+    // How a request is cut into pieces, and how the pieces reach the kernel: client/pieces.h.
+    enum class Pattern { Single, Split, Pipeline };
+    enum class Write { Single, Each, Gather, Cork };
     Mode mode = Mode::Pool;
     int connections = 32;         // pool: keep-alive connections; churn: connections in flight at most
     double duration_s = 10;       // measured part of the run
@@ -32,7 +36,17 @@ struct Options {
     uint64_t max_requests = 0;    // 0 = bounded by duration only
     std::string cc;               // bulk: TCP_CONGESTION for the socket (empty = the namespace default)
     double sample_ms = 100;       // bulk: tcp_info sampling interval
-    bool nodelay = true;
+    bool nodelay = true;          // --nodelay on|off (--no-nodelay = off): TCP_NODELAY on every connection
+    bool quickack = false;        // --quickack: TCP_QUICKACK set again after every read (conn.cc says why)
+    Pattern pattern = Pattern::Single;
+    Write write = Write::Single;
+    uint32_t head = 0;            // --head: pad each request head to this many bytes (0 = as small as it comes)
+    uint32_t body = 0;            // --body: request body bytes (0 = GET; --pattern split: 16 unless given)
+    uint32_t pipeline = 1;        // requests per send (--pattern pipeline: --pipeline K, default 4)
+    bool duration_given = false;  // -d was on the command line (--trace: otherwise the trace sets it)
+    Trace trace;                  // --trace FILE: trace.path is set by the parser, the lines by main.cc
+    std::string make_trace_path;  // --make-trace FILE: write a trace (trace_spec) and exit; "-" = stdout
+    TraceSpec trace_spec;
     int mss = 0;                  // --mss: TCP_MAXSEG before every connect(), the MSS the SYN advertises; 0 = not set
     bool linger0 = false;         // SO_LINGER {1, 0} before every close(): RST, no TIME-WAIT (bulk: with --bytes)
     std::vector<Endpoint> sources;  // --source: local IPv4 addresses (port 0), used in turn; empty = the kernel's choice
@@ -44,6 +58,8 @@ struct Options {
 };
 
 const char* mode_name(Options::Mode m);
+const char* pattern_name(Options::Pattern p);
+const char* write_name(Options::Write w);
 
 // "198.18.0.1,198.18.0.3" → one Endpoint per address, port 0. Numeric IPv4 only, no empty element, no
 // address twice (a duplicate would silently weight the rotation towards it). False with a one-line reason.

@@ -87,6 +87,16 @@ nlohmann::json stats_json(const Stats& s, const RunInfo& info) {
     j["connections"] = info.connections;
     j["linger0"] = info.linger0;
     j["mss"] = info.mss ? nlohmann::json(info.mss) : nlohmann::json(nullptr);
+    j["pattern"] = info.pattern;
+    j["write"] = info.write;
+    j["nodelay"] = info.nodelay;
+    j["quickack"] = info.quickack;
+    j["pipeline"] = info.pipeline;
+    // With --trace the sizes are per line, so there is no single head or body to report.
+    j["head"] = info.trace_path.empty() ? nlohmann::json(info.head) : nlohmann::json(nullptr);
+    j["body"] = info.trace_path.empty() ? nlohmann::json(info.body) : nlohmann::json(nullptr);
+    j["trace"] = info.trace_path.empty() ? nlohmann::json(nullptr)
+                                         : nlohmann::json{{"path", info.trace_path}, {"lines", info.trace_lines}};
     nlohmann::json src = nlohmann::json::array();
     for (const Stats::Source& x : s.sources)
         src.push_back({{"addr", x.addr}, {"connects", x.connects}, {"errors", errno_map(x.errors)}});

@@ -73,6 +73,12 @@ struct RunInfo {
     int ports_in_range;
     bool linger0 = false;
     int mss = 0;  // --mss, 0 = not set (JSON null)
+    // How the requests were written (client/pieces.h): --pattern, --write, --nodelay, --quickack.
+    std::string pattern = "single", write = "single";
+    bool nodelay = true, quickack = false;
+    uint32_t pipeline = 1, head = 0, body = 0;
+    std::string trace_path;  // --trace, "" = none (JSON null)
+    uint64_t trace_lines = 0;
     std::map<std::string, std::string> sysctl;
 };
 nlohmann::json stats_json(const Stats& s, const RunInfo& info);

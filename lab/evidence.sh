@@ -16,16 +16,19 @@
 #   evidence/leak/         results/latest-leak      make run-leak: the triage transcripts (churn-probe, ss)
 #   evidence/synflood/     results/latest-synflood  make run-synflood: synflood.json, synflood.md, synrecv.svg,
 #                                                   meta.json, cookie.pcap and its annotation (made again here)
+#   evidence/nagle/        results/latest-nagle     make run-nagle: nagle.json, nagle.md, nagle.svg, meta.json,
+#                                                   the traces, the two excerpt pcaps and their annotations (made
+#                                                   again here)
 # A kind with no run yet is left as it is (said so); a compare run missing a file is an error.
-# `lab/evidence.sh KIND...` copies only those kinds (compare compare-rtt bench cc link incident leak levers synflood), so a
+# `lab/evidence.sh KIND...` copies only those kinds (compare compare-rtt bench cc link incident leak levers synflood nagle), so a
 # run of one kind can be committed without touching the others' evidence; no argument: all of them.
 set -u -o pipefail
 cd "$(dirname "$0")/.." || exit 1
 BIN=${BIN:-build/bin}
-kinds=" ${*:-compare compare-rtt bench cc link incident leak levers synflood} "
+kinds=" ${*:-compare compare-rtt bench cc link incident leak levers synflood nagle} "
 for k in $kinds; do
-  case $k in compare|compare-rtt|bench|cc|link|incident|leak|levers|synflood) ;;
-    *) echo "evidence: unknown kind '$k' (want compare compare-rtt bench cc link incident leak levers synflood)" >&2; exit 2 ;; esac
+  case $k in compare|compare-rtt|bench|cc|link|incident|leak|levers|synflood|nagle) ;;
+    *) echo "evidence: unknown kind '$k' (want compare compare-rtt bench cc link incident leak levers synflood nagle)" >&2; exit 2 ;; esac
 done
 want() { [[ $kinds == *" $1 "* ]]; }
 
@@ -156,6 +159,31 @@ if want synflood; then
     echo "evidence: synflood from $(readlink -f "$l")"
   else
     echo "evidence: no results/latest-synflood (run make run-synflood), left as it is"
+  fi
+fi
+# make run-nagle: the report's files (nagle.json holds every number the blocks render; each case's raw
+# files and whole-run captures stay in results/), the plot, the traces every case replayed, and the two
+# excerpts (a few KB each). Their annotations are made again from the captures by this churn-pcap.
+if want nagle; then
+  l=results/latest-nagle
+  if [ -e "$l/nagle.json" ]; then
+    files="nagle.json nagle.md nagle.svg meta.json cases.tsv trace.txt"
+    [ -e "$l/sweep-trace.txt" ] && files+=" sweep-trace.txt"
+    for f in $files; do
+      [ -e "$l/$f" ] || { echo "evidence: $l/$f missing (run make run-nagle)" >&2; exit 2; }
+      [ "$(stat -c %s "$l/$f")" -le 65536 ] || { echo "evidence: $l/$f is over 64 KiB, not evidence material" >&2; exit 2; }
+    done
+    rm -rf evidence/nagle && mkdir -p evidence/nagle
+    for f in $files; do cp "$l/$f" evidence/nagle/ || exit 2; done
+    for x in nagle nodelay; do
+      [ -s "$l/excerpt-$x.pcap" ] || continue
+      [ "$(stat -c %s "$l/excerpt-$x.pcap")" -le 16384 ] || { echo "evidence: $l/excerpt-$x.pcap is over 16 KiB" >&2; exit 2; }
+      cp "$l/excerpt-$x.pcap" evidence/nagle/ &&
+      "$BIN/churn-pcap" annotate evidence/nagle/excerpt-$x.pcap --flow 0 > evidence/nagle/excerpt-$x.annotate.txt || exit 2
+    done
+    echo "evidence: nagle from $(readlink -f "$l")"
+  else
+    echo "evidence: no results/latest-nagle (run make run-nagle), left as it is"
   fi
 fi
 exit 0

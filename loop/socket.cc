@@ -182,6 +182,39 @@ SockResult set_maxseg(int fd, int mss) {
     return SockResult::ok();
 }
 
+SockResult set_cork(int fd, bool on) {
+    int v = on ? 1 : 0;
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_CORK, &v, sizeof v) < 0) return SockResult::error(errno);
+    return SockResult::ok();
+}
+
+SockResult set_quickack(int fd) {
+    // Why it must be repeated (net/ipv4/tcp_output.c, tcp_event_data_sent): a socket that sends data
+    // within the delayed-ACK timeout (ato, >= 40 ms) of receiving some counts an exchange, and the
+    // kernel then puts it back in "pingpong" (interactive) mode, where ACKs wait to ride on the answer.
+    // A request/response server does exactly that on every request, so one setsockopt at accept would
+    // be gone after the first answer. Setting it also sends an ACK that is pending now (net/ipv4/tcp.c,
+    // __tcp_sock_set_quickack: ICSK_ACK_PUSHED, then tcp_cleanup_rbuf), which is the point right after
+    // a read.
+    int one = 1;
+    if (::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one) < 0) return SockResult::error(errno);
+    return SockResult::ok();
+}
+
+IoResult send_iov(int fd, const iovec* iov, int count) {
+    msghdr msg{};
+    msg.msg_iov = const_cast<iovec*>(iov);  // the kernel only reads the array; msghdr's field is not const
+    msg.msg_iovlen = static_cast<size_t>(count);
+    for (;;) {
+        // sendmsg(), not writev(): writev() takes no flags, and a peer that reset the connection would
+        // kill us with SIGPIPE instead of giving EPIPE (the same reason write_some uses send()).
+        long rc = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+        int saved = errno;
+        if (rc < 0 && saved == EINTR) continue;
+        return classify_write(rc, saved);
+    }
+}
+
 SockResult close_fd(int fd) { return ::close(fd) < 0 ? SockResult::error(errno) : SockResult::ok(); }
 
 std::string local_str(int fd) {

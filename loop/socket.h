@@ -3,6 +3,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cstdint>
 #include <functional>
@@ -77,6 +78,18 @@ SockResult set_linger0(int fd);
 // TCP_MAXSEG before connect(): the MSS this socket advertises in its SYN (and the most it will send).
 // The kernel takes 88 (TCP_MIN_MSS) .. 32767 (MAX_TCP_WINDOW), else EINVAL.
 SockResult set_maxseg(int fd, int mss);
+
+// TCP_CORK on or off (tcp(7)): while on, the kernel sends only full segments; turning it off pushes
+// what is queued at once. The kernel also sends a corked partial segment after 200 ms on its own.
+SockResult set_cork(int fd, bool on);
+// TCP_QUICKACK = 1: leave delayed-ACK ("pingpong") mode and send any ACK that is pending now. Not sticky:
+// the kernel goes back to delaying ACKs by itself (socket.cc says when), so a receiver sets it again
+// after every read.
+SockResult set_quickack(int fd);
+
+// sendmsg() of an iovec array, MSG_NOSIGNAL: writev() that cannot raise SIGPIPE. Ok with the bytes taken
+// (possibly fewer than all: the send buffer filled), WouldBlock (EAGAIN), or Error; EINTR is retried.
+IoResult send_iov(int fd, const iovec* iov, int count);
 
 // Close with the result checked: close() on a socket can report a pending error, and EBADF here is a
 // bookkeeping bug we want to see.

@@ -7,6 +7,7 @@
 
 #include "report/cc.h"
 #include "report/levers.h"
+#include "report/nagle.h"
 #include "report/reading.h"
 #include "report/results.h"
 #include "report/synflood.h"
@@ -69,6 +70,22 @@ std::string Evidence::block(const std::string& name) const {
         if (view == "findings") return render_syn_findings(cases);
         if (view == "quote") return render_syn_quote(cases);
         throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want clients, accept, rtt, synack, findings or quote)");
+    }
+    // A make run-nagle directory (nagle.json): "nagle" is the request-split table with the meta line;
+    // "nagle.response" the response-split table, "nagle.sweep" the RTT sweep, "nagle.findings" a line per
+    // case. Its text files (nagle.excerpt-nagle.annotate.txt) are shown as they are, below.
+    if (file_exists(dir_ + "/" + base + "/nagle.json") && !(dot != std::string::npos && (name.ends_with(".txt") || name.ends_with(".md")))) {
+        std::string path = dir_ + "/" + base + "/nagle.json";
+        NagleReport rep = parse_nagle_json(read_text(path), path);
+        if (dot == std::string::npos) {
+            std::string meta = dir_ + "/" + base + "/meta.json";
+            return render_nagle_table(rep, "req") + (file_exists(meta) ? "\n" + meta_line(read_text(meta), meta) + "\n" : "");
+        }
+        std::string view = name.substr(dot + 1);
+        if (view == "response") return render_nagle_table(rep, "resp");
+        if (view == "sweep") return render_nagle_sweep(rep);
+        if (view == "findings") return render_nagle_findings(rep);
+        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want response, sweep or findings)");
     }
     if (file_exists(dir_ + "/" + base + "/cc.json")) {
         std::string path = dir_ + "/" + base + "/cc.json";

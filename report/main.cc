@@ -9,6 +9,7 @@
 //   churn-report cc DIR                                 DIR/cc.{json,md,gp} from lab/cc.sh's runs (make run-cc)
 //   churn-report levers DIR                             DIR/levers.{json,md,gp} from lab/levers.sh (make run-levers)
 //   churn-report synflood DIR                           DIR/synflood.{json,md,gp} from lab/synflood.sh (make run-synflood)
+//   churn-report nagle DIR                              DIR/nagle.{json,md,gp} from lab/nagle.sh (make run-nagle)
 //
 // Exit status: 0 ok, 1 --check found a difference, 2 a missing or malformed input (one line on stderr).
 #include <iostream>
@@ -21,6 +22,7 @@
 #include "report/cc.h"
 #include "report/evidence.h"
 #include "report/levers.h"
+#include "report/nagle.h"
 #include "report/probe_run.h"
 #include "report/results.h"
 #include "report/splice.h"
@@ -127,6 +129,17 @@ int cmd_synflood(const std::string& dir) {
     return 0;
 }
 
+// Like synflood: gnuplot runs nagle.gp in DIR (lab/nagle.sh) and writes nagle.svg.
+int cmd_nagle(const std::string& dir) {
+    NagleReport rep = load_nagle_dir(dir);
+    std::string md = render_nagle_md(rep);
+    write_text(dir + "/nagle.json", nagle_json(rep));
+    write_text(dir + "/nagle.md", md);
+    write_text(dir + "/nagle.gp", nagle_gnuplot(rep));
+    std::cout << md;
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -171,6 +184,11 @@ int main(int argc, char** argv) {
                                                     "DIR/synflood.md, DIR/synflood.gp (gnuplot: synrecv.svg)");
     synflood->add_option("DIR", synflood_dir, "results directory (with cases.tsv)")->required();
 
+    std::string nagle_dir;
+    auto* nagle = app.add_subcommand("nagle", "the cases of lab/nagle.sh (DIR/cases.tsv, DIR/CASE/): DIR/nagle.json, "
+                                              "DIR/nagle.md, DIR/nagle.gp (gnuplot: nagle.svg)");
+    nagle->add_option("DIR", nagle_dir, "results directory (with cases.tsv)")->required();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -188,6 +206,7 @@ int main(int argc, char** argv) {
         if (*cc) return cmd_cc(cc_dir);
         if (*levers) return cmd_levers(levers_dir);
         if (*synflood) return cmd_synflood(synflood_dir);
+        if (*nagle) return cmd_nagle(nagle_dir);
     } catch (const ReportError& e) {
         std::cerr << "churn-report: " << e.what() << "\n";
         return 2;

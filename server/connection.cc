@@ -53,7 +53,7 @@ void Connection::step(bool readable) {
     if (state_ == State::Discard) return discard();
     bool more = false;  // parsed input left over (request budget or output cap): no edge will announce it
     if ((readable || input_ == Input::Unread) && state_ != State::Closing && input_ != Input::Eof) {
-        if (out_.readable() >= limits_.output_cap) {
+        if (out_.pending() >= limits_.output_cap) {
             // Back-pressure: leave the bytes in the socket (its receive window will push back on the
             // client) and remember them. Whatever happens to the backlog below, they are ours to fetch.
             input_ = Input::Unread;
@@ -61,6 +61,15 @@ void Connection::step(bool readable) {
             Buffer::FillResult f = in_.fill_from(fd_, limits_.read_cap, !peer_fin_seen_);
             stats_.bytes_in += f.bytes;
             if (f.how == Buffer::Fill::Error) return fail(f.err);
+            if (opt_.quickack && f.bytes > 0) {
+                // --quickack, after every read that brought bytes: the ACK for them leaves now, not up to
+                // 40 ms later. It matters when the request is not complete yet (a head without its body):
+                // we have no answer to carry the ACK, and a client with Nagle on holds its next small
+                // piece until that ACK comes. Again on every read, because it is not sticky: our last
+                // answer, sent right after a read, put the socket back in delayed-ACK mode
+                // (loop/socket.cc, set_quickack).
+                if (int e = set_quickack(fd_).error()) stats_.count_error(e);
+            }
             // EOF with bytes still buffered: answer them first (the peer half-closed after sending,
             // e.g. `printf ... | nc -N`), close afterwards.
             input_ = f.how == Buffer::Fill::Eof ? Input::Eof : f.how == Buffer::Fill::Full ? Input::Unread : Input::Edge;
@@ -69,14 +78,18 @@ void Connection::step(bool readable) {
     if (state_ != State::Closing && serve()) more = true;
 
     bool wrote = false;  // the kernel took bytes: progress for the send clock
-    if (out_.readable() > 0) {
-        size_t before = out_.readable();
-        IoResult w = out_.flush_to(fd_);
-        wrote = out_.readable() < before;
-        stats_.bytes_out += before - out_.readable();
+    if (out_.pending() > 0) {
+        // Once per step, after serving everything buffered: the answers to a pipelined burst are all
+        // queued by now, so single and gather hand them to the kernel in one call (each and cork: one
+        // call per piece, on purpose).
+        SendQueue::Flushed w = out_.flush(fd_);
+        wrote = w.bytes > 0;
+        stats_.bytes_out += w.bytes;
+        stats_.write_calls += w.calls;
+        if (w.cork_err) stats_.count_error(w.cork_err);
         if (w.status == Io::Error) return fail(w.err);
     }
-    if (out_.readable() > 0) {
+    if (out_.pending() > 0) {
         // The send buffer is full: EPOLLOUT brings us back here, and step() carries on from where it
         // stopped (reading Unread input, serving more, closing) once the backlog drains.
         reactor_.rewatch(fd_, kWriting);
@@ -104,7 +117,7 @@ void Connection::settle(bool wrote) {
     State next;
     if (state_ == State::Closing) next = State::Closing;  // only reached with its last answer unsent
     else if (body_left_ > 0) next = State::Body;
-    else if (out_.readable() > 0) next = State::Writing;
+    else if (out_.pending() > 0) next = State::Writing;
     else if (in_.readable() > 0 || requests_ == 0) next = State::Head;  // a partial head, or none yet
     else next = State::Idle;
     Timeouts::Clock k = next == State::Head                                 ? Timeouts::Clock::Head
@@ -122,8 +135,8 @@ void Connection::settle(bool wrote) {
     else timeouts_.start(*this, k, mono_us());
 }
 
-// Parse and answer every complete request buffered, in order, appending the answers to out_ so that
-// a pipelined burst is flushed with one send().
+// Parse and answer every complete request buffered, in order, queueing the answers in out_ so that
+// a pipelined burst is flushed together (one send() with --write single, one sendmsg() with gather).
 bool Connection::serve() {
     for (int served = 0;;) {
         if (body_left_ > 0) {
@@ -138,7 +151,7 @@ bool Connection::serve() {
             if (state_ == State::Closing) return false;
         }
         if (in_.readable() == 0) return false;
-        if (served == limits_.requests_per_wakeup || out_.readable() >= limits_.output_cap) return true;
+        if (served == limits_.requests_per_wakeup || out_.pending() >= limits_.output_cap) return true;
 
         http::ParseResult p = parser_.parse(in_.view());
         if (p.status == http::Parse::NeedMore) return false;
@@ -167,7 +180,7 @@ bool Connection::serve() {
             pending_ = r;
             pending_head_only_ = head;
             // curl waits up to 1 s for this before sending a large body; skip it if the body is here.
-            if (expect && in_.readable() < body) out_.append(responses_.continue_100);
+            if (expect && in_.readable() < body) out_.push(responses_.continue_100);
             continue;
         }
         respond(*r, head);
@@ -176,7 +189,9 @@ bool Connection::serve() {
 }
 
 void Connection::respond(const Response& r, bool head_only) {
-    out_.append(head_only ? r.head_only() : r.full());
+    std::string_view piece[2];
+    int n = r.pieces(head_only, opt_.response_pattern == ServerOptions::Pattern::Split, piece);
+    for (int i = 0; i < n; ++i) out_.push(piece[i]);  // views into responses_, which outlive every connection
     ++stats_.responses;
     // Anything after a Connection: close answer (pipelined requests) is left unanswered, as RFC 9112
     // §9.6 says; the client knows to retry them on a new connection.

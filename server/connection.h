@@ -1,8 +1,9 @@
 // connection.h: one accepted socket's life, read top to bottom in connection.cc:
 //
-//   open(fd) -> on_events -> step: read until EAGAIN -> serve: parse every complete request, append its
-//   precomputed response -> flush once -> (EPOLLOUT only while output is pending) -> settle: the state
-//   and its clock -> finish: close
+//   open(fd) -> on_events -> step: read until EAGAIN (--quickack: re-armed) -> serve: parse every
+//   complete request, queue its precomputed response as pieces (--response-pattern) -> flush once, the
+//   --write way (send_queue.h) -> (EPOLLOUT only while output is pending) -> settle: the state and its
+//   clock -> finish: close
 //   (--discard: on_events -> step -> discard: read and drop until EAGAIN -> at EOF, finish: close)
 //
 // The state is what each step leaves behind (settle), the first that applies, and it picks the clock:
@@ -36,6 +37,7 @@
 #include "server/http_request.h"
 #include "server/options.h"
 #include "server/response.h"
+#include "server/send_queue.h"
 #include "server/stats.h"
 #include "server/timeouts.h"
 
@@ -75,7 +77,7 @@ public:
     Connection(Reactor& reactor, Owner& owner, Timeouts& timeouts, const ServerOptions& opt,
                const Responses& responses, ServerStats& stats, Limits limits = {})
         : reactor_(reactor), owner_(owner), timeouts_(timeouts), opt_(opt), responses_(responses), stats_(stats),
-          limits_(limits) {}
+          limits_(limits), out_(opt.write) {}
 
     // Take over a freshly accepted fd (the Listener calls watch() next); its header clock starts now.
     void open(int fd);
@@ -90,7 +92,7 @@ public:
     int fd() const { return fd_; }
     State state() const { return state_; }
     Input input() const { return input_; }
-    size_t backlog() const { return out_.readable(); }  // answers not yet taken by the kernel
+    size_t backlog() const { return out_.pending(); }  // answers not yet taken by the kernel
     uint64_t clock_since_us() const { return link_.since_us; }  // when its current clock started
 
     void on_events(uint32_t events) override;
@@ -122,7 +124,7 @@ private:
     Input input_ = Input::Edge;
     bool peer_fin_seen_ = false;  // EPOLLRDHUP/HUP/ERR seen: read to EAGAIN from now on (Buffer::fill_from)
     Buffer in_;
-    Buffer out_;
+    SendQueue out_;  // after opt_: initialised from opt_.write
     http::RequestParser parser_;
     uint64_t requests_ = 0;              // complete heads on this connection
     uint64_t body_left_ = 0;             // body bytes of the current request still to discard

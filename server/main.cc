@@ -39,6 +39,7 @@ nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, c
         {"responses", s.responses},
         {"bytes_in", s.bytes_in},
         {"bytes_out", s.bytes_out},
+        {"write_calls", s.write_calls},
         {"bytes_discarded", s.bytes_discarded},
         {"closes", {{"client", s.close_client}, {"server", s.close_server}, {"reset", s.close_reset},
                     {"error", s.close_error}}},
@@ -60,6 +61,9 @@ nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, c
           {"leak_close_wait", opt.leak_close_wait},
           {"discard", opt.discard},
           {"nodelay", opt.nodelay},
+          {"response_pattern", pattern_name(opt.response_pattern)},
+          {"write", write_name(opt.write)},
+          {"quickack", opt.quickack},
           {"backlog", opt.backlog},
           {"reuseport", opt.reuseport},
           {"accept_for_ms", opt.accept_for_us == ServerOptions::kAcceptAlways

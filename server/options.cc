@@ -59,13 +59,45 @@ std::string one_of(const char* name, const std::string& text, const char* a, con
     throw BadValue{std::string(name) + ": must be '" + a + "' or '" + b + "', got '" + text + "'"};
 }
 
+ServerOptions::Pattern to_pattern(const std::string& text) {
+    for (auto p : {ServerOptions::Pattern::Single, ServerOptions::Pattern::Split})
+        if (text == pattern_name(p)) return p;
+    throw BadValue{"--response-pattern: must be 'single' or 'split', got '" + text + "'"};
+}
+
+ServerOptions::Write to_write(const std::string& text) {
+    using W = ServerOptions::Write;
+    for (auto w : {W::Single, W::Each, W::Gather, W::Cork})
+        if (text == write_name(w)) return w;
+    throw BadValue{"--write: must be 'single', 'each', 'gather' or 'cork', got '" + text + "'"};
+}
+
 }  // namespace
+
+const char* pattern_name(ServerOptions::Pattern p) {
+    switch (p) {
+        case ServerOptions::Pattern::Single: return "single";
+        case ServerOptions::Pattern::Split: return "split";
+    }
+    return "?";
+}
+
+const char* write_name(ServerOptions::Write w) {
+    switch (w) {
+        case ServerOptions::Write::Single: return "single";
+        case ServerOptions::Write::Each: return "each";
+        case ServerOptions::Write::Gather: return "gather";
+        case ServerOptions::Write::Cork: return "cork";
+    }
+    return "?";
+}
 
 int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostream& out, std::ostream& err) {
     CLI::App app{"churn-server: a tiny HTTP/1.1 server for TCP connection-churn experiments.\n"
                  "Answers every request with the same --size byte body; counts who closed each connection."};
     app.name("churn-server");
     std::string size = "64", close = "client", nodelay = "on", backlog = "4096", max_conns = "0", duration = "0";
+    std::string response_pattern = "single", write = "single";
     std::string accept_for, evict = "on", header_timeout = "10s", body_timeout = "10s", idle_timeout = "75s", send_timeout = "10s";
     app.add_option("--listen", opt.listen, "address to listen on: IPv4:PORT, [IPv6]:PORT or PORT")
         ->required()
@@ -83,6 +115,19 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
                  "no HTTP: read every byte each connection sends and drop it, counting bytes_discarded (the "
                  "receiver of churn-client --mode bulk, make run-cc)");
     app.add_option("--nodelay", nodelay, "TCP_NODELAY on accepted sockets (default on)")->type_name("on|off");
+    app.add_option("--response-pattern", response_pattern,
+                   "how each answer is cut before it reaches the kernel: single (one piece, default) or split "
+                   "(the head, then the body, as two pieces)")
+        ->type_name("single|split");
+    app.add_option("--write", write,
+                   "how the pieces due in one step reach the kernel: single (copied into one buffer, one send(); "
+                   "default), each (one send() per piece: with --nodelay off the second small piece waits for "
+                   "the peer's delayed ACK), gather (one sendmsg() with an iovec per piece), cork (TCP_CORK on, "
+                   "one send() per piece, TCP_CORK off)")
+        ->type_name("single|each|gather|cork");
+    app.add_flag("--quickack", opt.quickack,
+                 "TCP_QUICKACK after every read: ACK a request's first piece at once instead of delaying the ACK "
+                 "(>= 40 ms), so a client whose Nagle holds the second piece is not kept waiting");
     app.add_option("--backlog", backlog, "listen() backlog (default 4096; the kernel caps it at somaxconn)")
         ->type_name("N");
     app.add_flag("--reuseport", opt.reuseport, "SO_REUSEPORT on the listening socket");
@@ -129,6 +174,8 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
         opt.size = static_cast<size_t>(to_integer("--size", size, 0, static_cast<long long>(kMaxBodySize)));
         opt.close_server = one_of("--close", close, "client", "server") == "server";
         opt.nodelay = one_of("--nodelay", nodelay, "on", "off") == "on";
+        opt.response_pattern = to_pattern(response_pattern);
+        opt.write = to_write(write);
         opt.backlog = static_cast<int>(to_integer("--backlog", backlog, 1, std::numeric_limits<int>::max()));
         opt.max_conns = static_cast<uint64_t>(
             to_integer("--max-conns", max_conns, 0, std::numeric_limits<long long>::max()));

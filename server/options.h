@@ -11,6 +11,14 @@
 namespace churn {
 
 struct ServerOptions {
+    // --response-pattern: how an answer is cut into pieces before it reaches the kernel. Single: one piece
+    // (status line, headers and body together). Split: the head, then the body, as two pieces (what a
+    // server that writes its headers before it has the body does).
+    enum class Pattern { Single, Split };
+    // --write: how the pieces queued in one step reach the kernel (server/send_queue.h says what each
+    // costs and what Nagle makes of it). Single (the default): copied into one buffer, one send().
+    enum class Write { Single, Each, Gather, Cork };
+
     std::string listen;      // as given, e.g. "127.0.0.1:18080"
     Endpoint endpoint;       // parsed from `listen`
     size_t size = 64;        // response body bytes
@@ -19,6 +27,9 @@ struct ServerOptions {
     bool leak_close_wait = false;  // --leak-close-wait: never close after the peer's FIN (a CLOSE-WAIT leak, on purpose)
     bool discard = false;    // --discard: no HTTP; read and drop every byte (the receiver of churn-client --mode bulk)
     bool nodelay = true;     // TCP_NODELAY on accepted sockets
+    Pattern response_pattern = Pattern::Single;
+    Write write = Write::Single;
+    bool quickack = false;   // --quickack: TCP_QUICKACK set again after every read (not sticky: connection.cc)
     int backlog = 4096;
     bool reuseport = false;
     uint64_t max_conns = 0;  // 0 = unlimited
@@ -51,6 +62,10 @@ struct ServerOptions {
     std::string json_path;   // empty = no JSON
     bool quiet = false;      // no summary line on exit
 };
+
+// The words of the command line and the JSON: "single", "split"; "single", "each", "gather", "cork".
+const char* pattern_name(ServerOptions::Pattern p);
+const char* write_name(ServerOptions::Write w);
 
 inline constexpr size_t kMaxBodySize = 64u << 20;  // the body is precomputed in three copies
 

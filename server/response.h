@@ -17,6 +17,20 @@ struct Response {
 
     std::string_view full() const { return bytes; }
     std::string_view head_only() const { return std::string_view(bytes).substr(0, head); }
+
+    // The answer as the pieces it is queued in (--response-pattern): one piece, or with `split` the head
+    // and then the body as two (one when there is no body: a HEAD request, or --size 0). Either way the
+    // pieces concatenate to full() (head_only() for HEAD). Returns how many of out[0..1] it filled.
+    int pieces(bool head_only_request, bool split, std::string_view out[2]) const {
+        std::string_view all = head_only_request ? head_only() : full();
+        if (!split || all.size() == head) {
+            out[0] = all;
+            return 1;
+        }
+        out[0] = all.substr(0, head);
+        out[1] = all.substr(head);
+        return 2;
+    }
 };
 
 struct Responses {

@@ -13,6 +13,9 @@ struct ServerStats {
     uint64_t requests = 0;  // complete request heads parsed
     uint64_t responses = 0; // responses queued, 200s and errors
     uint64_t bytes_in = 0, bytes_out = 0;
+    // send()/sendmsg() calls that carried answers (--write: single and gather one per flush, each and cork
+    // one per piece), the ones that met EAGAIN included.
+    uint64_t write_calls = 0;
     uint64_t bytes_discarded = 0;  // --discard: bytes read and dropped (also counted in bytes_in)
 
     // Who ended each served connection. TIME-WAIT lands on the side that closed first, so this is the

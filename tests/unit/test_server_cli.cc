@@ -38,6 +38,9 @@ TEST_CASE("churn-server cli: defaults") {
     CHECK_FALSE(c.opt.close_server);
     CHECK_FALSE(c.opt.linger0);
     CHECK(c.opt.nodelay);
+    CHECK(c.opt.response_pattern == churn::ServerOptions::Pattern::Single);  // today's answers, unchanged
+    CHECK(c.opt.write == churn::ServerOptions::Write::Single);
+    CHECK_FALSE(c.opt.quickack);
     CHECK(c.opt.backlog == 4096);
     CHECK_FALSE(c.opt.reuseport);
     CHECK(c.opt.max_conns == 0);
@@ -85,6 +88,35 @@ TEST_CASE("churn-server cli: every option") {
     CHECK(c.opt.quiet);
 }
 
+TEST_CASE("churn-server cli: --response-pattern, --write, --quickack") {
+    using W = churn::ServerOptions::Write;
+    using P = churn::ServerOptions::Pattern;
+    Cli c = run_cli({"--listen", "127.0.0.1:18080", "--response-pattern", "split", "--write", "each", "--quickack"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.response_pattern == P::Split);
+    CHECK(c.opt.write == W::Each);
+    CHECK(c.opt.quickack);
+    struct {
+        const char* word;
+        W mode;
+    } modes[] = {{"single", W::Single}, {"each", W::Each}, {"gather", W::Gather}, {"cork", W::Cork}};
+    for (const auto& m : modes) {
+        INFO(m.word);
+        c = run_cli({"--listen", "127.0.0.1:18080", "--write", m.word});
+        REQUIRE(c.rc == -1);
+        CHECK(c.opt.write == m.mode);
+        CHECK(std::string(churn::write_name(m.mode)) == m.word);  // the JSON says what the command line said
+    }
+    c = run_cli({"--listen", "127.0.0.1:18080", "--response-pattern=single"});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.response_pattern == P::Single);
+    CHECK(std::string(churn::pattern_name(P::Split)) == "split");
+    std::string help = run_cli({"--help"}).out;
+    CHECK(help.find("--response-pattern") != std::string::npos);
+    CHECK(help.find("--write") != std::string::npos);
+    CHECK(help.find("--quickack") != std::string::npos);
+}
+
 TEST_CASE("churn-server cli: --accept-for in s or ms; 0 = never accept") {
     Cli c = run_cli({"--listen", "127.0.0.1:18080", "--accept-for", "2s"});
     REQUIRE(c.rc == -1);
@@ -120,6 +152,14 @@ TEST_CASE("churn-server cli: bad values: one line, exit 2") {
          "churn-server: --close: must be 'client' or 'server', got 'both'\n"},
         {{"--listen", "127.0.0.1:18080", "--nodelay", "1"},
          "churn-server: --nodelay: must be 'on' or 'off', got '1'\n"},
+        {{"--listen", "127.0.0.1:18080", "--response-pattern", "pipeline"},
+         "churn-server: --response-pattern: must be 'single' or 'split', got 'pipeline'\n"},
+        {{"--listen", "127.0.0.1:18080", "--response-pattern", ""},
+         "churn-server: --response-pattern: must be 'single' or 'split', got ''\n"},
+        {{"--listen", "127.0.0.1:18080", "--write", "writev"},
+         "churn-server: --write: must be 'single', 'each', 'gather' or 'cork', got 'writev'\n"},
+        {{"--listen", "127.0.0.1:18080", "--write", "Each"},
+         "churn-server: --write: must be 'single', 'each', 'gather' or 'cork', got 'Each'\n"},
         {{"--listen", "127.0.0.1:18080", "--backlog", "0"}, "churn-server: --backlog: must be >= 1\n"},
         {{"--listen", "127.0.0.1:18080", "--max-conns", "-5"}, "churn-server: --max-conns: must be >= 0\n"},
         {{"--listen", "127.0.0.1:18080", "--duration", "soon"},
