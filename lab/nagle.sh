@@ -19,6 +19,9 @@
 #     req-gather   --write gather: one writev() of all pieces, Nagle on (the structural fix)
 #   resp-*    the server is the writer: each response as head, then body (--response-pattern split); the
 #             same five rows with the roles swapped (quickack: churn-client --quickack)
+#   pipe-*    the client pipelines --pipeline 4 whole requests per send, each its own write, on the one
+#             connection (the "several small pipelined requests"): pipe-nagle (Nagle on), pipe-nodelay,
+#             pipe-gather (one writev of the four)
 #   sweep-rttR-{nagle,nodelay}   over churn-link (lab/link.sh) with RTT R ms: req-nagle and req-nodelay on
 #             a sparser trace; the extra time per exchange against the models RTT + 40 ms and max(RTT, 40 ms)
 #
@@ -35,7 +38,7 @@
 # Knobs: NAGLE_COUNT=80 NAGLE_RATE=10 (the veth trace: requests, mean req/s) NAGLE_SEED=1
 # NAGLE_HEAD=100-200 NAGLE_BODY=8-64 (bytes, uniform) SWEEP_COUNT=20 SWEEP_RATE=2 NAGLE_RTTS="0 10 50 100"
 # (empty: no sweep) SWEEP_VARIANTS="nagle nodelay" (add quickack for a third line) NAGLE_CASES (case ids
-# to run; default all of req-* and resp-*) NAGLE_EXCERPT=1 NAGLE_SIZE=64 (response body bytes)
+# to run; default all of req-*, resp-* and pipe-*) NAGLE_EXCERPT=1 NAGLE_SIZE=64 (response body bytes)
 # NAGLE_DIR (default results/nagle-<ts>; then no results/latest-nagle link), PORT=8080.
 # About 4 minutes with the defaults.
 set -u -o pipefail
@@ -53,6 +56,7 @@ NAGLE_HEAD=${NAGLE_HEAD:-100-200} NAGLE_BODY=${NAGLE_BODY:-8-64} NAGLE_SIZE=${NA
 SWEEP_COUNT=${SWEEP_COUNT:-20} SWEEP_RATE=${SWEEP_RATE:-2} NAGLE_RTTS=${NAGLE_RTTS-0 10 50 100}
 SWEEP_VARIANTS=${SWEEP_VARIANTS:-nagle nodelay} NAGLE_EXCERPT=${NAGLE_EXCERPT:-1} PORT=${PORT:-8080}
 ALL_CASES="req-single req-nagle req-nodelay req-quickack req-cork req-gather resp-nagle resp-nodelay resp-quickack resp-cork resp-gather"
+ALL_CASES+=" pipe-nagle pipe-nodelay pipe-gather"
 NAGLE_CASES=${NAGLE_CASES-$ALL_CASES}
 BIN=${BIN:-build/bin}
 for b in churn-server churn-client churn-report churn-link churn-pcap; do
@@ -227,6 +231,9 @@ CLIENT_FLAGS=(
   [resp-quickack]="--pattern single --quickack"
   [resp-cork]="--pattern single"
   [resp-gather]="--pattern single"
+  [pipe-nagle]="--pattern pipeline --pipeline 4 --write each --nodelay off"
+  [pipe-nodelay]="--pattern pipeline --pipeline 4 --write each --nodelay on"
+  [pipe-gather]="--pattern pipeline --pipeline 4 --write gather --nodelay off"
 )
 SERVER_FLAGS=(
   [req-single]="" [req-nagle]="" [req-nodelay]="" [req-quickack]="--quickack" [req-cork]="" [req-gather]=""
@@ -235,6 +242,7 @@ SERVER_FLAGS=(
   [resp-quickack]="--response-pattern split --write each --nodelay off"
   [resp-cork]="--response-pattern split --write cork --nodelay off"
   [resp-gather]="--response-pattern split --write gather --nodelay off"
+  [pipe-nagle]="" [pipe-nodelay]="" [pipe-gather]=""
 )
 # Cases run one after another: a second load beside one would be measured too.
 for id in $NAGLE_CASES; do run_case "$id" "${id%%-*}" "" "$dir/trace.txt" "${CLIENT_FLAGS[$id]}" "${SERVER_FLAGS[$id]}"; done

@@ -72,8 +72,8 @@ std::string Evidence::block(const std::string& name) const {
         throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want clients, accept, rtt, synack, findings or quote)");
     }
     // A make run-nagle directory (nagle.json): "nagle" is the request-split table with the meta line;
-    // "nagle.response" the response-split table, "nagle.sweep" the RTT sweep, "nagle.findings" a line per
-    // case. Its text files (nagle.excerpt-nagle.annotate.txt) are shown as they are, below.
+    // "nagle.response" the response-split table, "nagle.pipeline" the pipelined one, "nagle.sweep" the RTT
+    // sweep, "nagle.findings" a line per case. Its text files (nagle.excerpt-nagle.annotate.txt) are shown as they are, below.
     if (file_exists(dir_ + "/" + base + "/nagle.json") && !(dot != std::string::npos && (name.ends_with(".txt") || name.ends_with(".md")))) {
         std::string path = dir_ + "/" + base + "/nagle.json";
         NagleReport rep = parse_nagle_json(read_text(path), path);
@@ -83,9 +83,10 @@ std::string Evidence::block(const std::string& name) const {
         }
         std::string view = name.substr(dot + 1);
         if (view == "response") return render_nagle_table(rep, "resp");
+        if (view == "pipeline") return render_nagle_table(rep, "pipe");
         if (view == "sweep") return render_nagle_sweep(rep);
         if (view == "findings") return render_nagle_findings(rep);
-        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want response, sweep or findings)");
+        throw ReportError("generated block '" + name + "': unknown view '" + view + "' (want response, pipeline, sweep or findings)");
     }
     if (file_exists(dir_ + "/" + base + "/cc.json")) {
         std::string path = dir_ + "/" + base + "/cc.json";

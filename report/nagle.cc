@@ -18,6 +18,8 @@ namespace {
 using nlohmann::json;
 using ojson = nlohmann::ordered_json;
 
+bool known_group(const std::string& g) { return g == "req" || g == "resp" || g == "pipe" || g == "sweep"; }
+
 json load(const std::string& path) { return parse_object(read_text(path), path); }
 
 // A number at j[key] (µs in churn-client's histograms); ReportError naming file and key when it is not one.
@@ -81,6 +83,7 @@ void load_client(NagleCase& c, const std::string& path) {
         c.exchange_p99_ms = num_or(j["request_us"], "p99", path + ": request_us", 0) / 1000;
     }
     if (auto v = string_at(j, "pattern")) c.pattern = *v;
+    if (c.pattern == "pipeline" && j.contains("pipeline") && j["pipeline"].is_number_integer()) c.pipeline = j["pipeline"].get<long>();
     if (auto v = string_at(j, "write")) c.client_write = *v;
     if (auto v = switch_at(j, "nodelay")) c.client_nodelay = *v;
     if (auto v = switch_at(j, "quickack")) c.client_quickack = *v;
@@ -194,8 +197,7 @@ NagleReport load_nagle_dir(const std::string& dir) {
         if (f.size() != 6) throw ReportError(where + ": want 6 tab-separated fields, got " + std::to_string(f.size()));
         NagleCase c;
         c.id = f[0], c.group = f[1], c.client_flags = f[3], c.server_flags = f[4], c.status = f[5];
-        if (c.group != "req" && c.group != "resp" && c.group != "sweep")
-            throw ReportError(where + ": unknown group '" + c.group + "' (want req, resp or sweep)");
+        if (!known_group(c.group)) throw ReportError(where + ": unknown group '" + c.group + "' (want req, resp, pipe or sweep)");
         if (c.ran()) load_nagle_case(c, dir + "/" + c.id);
         else apply_flags(c);
         rep.cases.push_back(std::move(c));
@@ -233,7 +235,8 @@ std::string nagle_json(const NagleReport& rep) {
         ojson j = {{"id", c.id}, {"group", c.group}, {"client_flags", c.client_flags}, {"server_flags", c.server_flags}, {"status", c.status}};
         if (c.ran())
             j.update(ojson{{"rtt_ms", c.rtt_ms}, {"path", c.path},
-                           {"client", {{"pattern", c.pattern}, {"write", c.client_write}, {"nodelay", c.client_nodelay}, {"quickack", c.client_quickack}}},
+                           {"client", {{"pattern", c.pattern}, {"pipeline", c.pipeline}, {"write", c.client_write}, {"nodelay", c.client_nodelay},
+                                       {"quickack", c.client_quickack}}},
                            {"server", {{"response_pattern", c.response_pattern}, {"write", c.server_write}, {"nodelay", c.server_nodelay},
                                        {"quickack", c.server_quickack}}},
                            {"scheduled", c.scheduled}, {"ok", c.ok}, {"failed", c.failed}, {"unfinished", c.unfinished},
@@ -276,6 +279,7 @@ NagleReport parse_nagle_json(const std::string& text, const std::string& name) {
             const json& cl = object_at(x, "client", w);
             const json& sv = object_at(x, "server", w);
             c.pattern = string_at(cl, "pattern").value_or(c.pattern), c.client_write = string_at(cl, "write").value_or(c.client_write);
+            c.pipeline = static_cast<long>(num_or(cl, "pipeline", w + ": client", 0));
             c.client_nodelay = switch_at(cl, "nodelay").value_or(c.client_nodelay), c.client_quickack = switch_at(cl, "quickack").value_or(c.client_quickack);
             c.response_pattern = string_at(sv, "response_pattern").value_or(c.response_pattern);
             c.server_write = string_at(sv, "write").value_or(c.server_write);
@@ -291,7 +295,7 @@ NagleReport parse_nagle_json(const std::string& text, const std::string& name) {
                 c.server_autocorking = static_cast<long>(num_or(x["tcp_autocorking"], "server", w, -1));
             }
         }
-        if (c.group != "req" && c.group != "resp" && c.group != "sweep") throw ReportError(w + ": unknown group '" + c.group + "'");
+        if (!known_group(c.group)) throw ReportError(w + ": unknown group '" + c.group + "'");
         rep.cases.push_back(std::move(c));
     }
     if (j.contains("excerpts") && j["excerpts"].is_object()) {

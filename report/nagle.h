@@ -3,6 +3,9 @@
 // Arithmetic and text only: every number comes from a case's files, never typed. The one constant is the
 // model's TCP_DELACK_MIN (40 ms, include/net/tcp.h), and it is labelled as the model wherever it shows.
 //
+// Groups: req (the client splits each request), resp (the server splits each response), pipe (the client
+// pipelines K whole requests, each its own write), sweep (req over churn-link at several RTTs).
+//
 // lab/nagle.sh writes DIR/cases.tsv (id, group, rtt_ms or "veth", client flags, server flags, status: "ran"
 // or "not run: needs X"), DIR/trace.txt (the replayed trace) and, per case that ran, DIR/ID/:
 //   client.json    churn-client (latency_us, request_us, rps; pattern, write, nodelay, quickack, trace)
@@ -31,13 +34,14 @@ struct WireStalls {
 WireStalls parse_wire_stalls(const std::string& text, const std::string& name);
 
 struct NagleCase {
-    std::string id, group, client_flags, server_flags, status;  // group: req | resp | sweep
+    std::string id, group, client_flags, server_flags, status;  // group: req | resp | pipe | sweep
     bool ran() const { return status == "ran"; }
     double rtt_ms = 0;
     std::string path = "veth";
     // What each side did: from its own JSON when it says, otherwise from the flags the script gave it.
     std::string pattern = "single", client_write = "single", response_pattern = "single", server_write = "single";
     bool client_nodelay = true, client_quickack = false, server_nodelay = true, server_quickack = false;
+    long pipeline = 0;  // --pattern pipeline: requests per send (0: not pipelined)
     long scheduled = 0, ok = 0, failed = 0, unfinished = 0, trace_lines = -1;
     // latency: from the request's time in the trace (open loop); exchange: first byte written to last byte read.
     double p50_ms = 0, p99_ms = 0, max_ms = 0, rps = 0, exchange_p50_ms = 0, exchange_p99_ms = 0;
@@ -83,7 +87,7 @@ std::string nagle_json(const NagleReport& rep);
 NagleReport parse_nagle_json(const std::string& text, const std::string& name);
 
 // Markdown blocks (each ending with a newline; "" when no case of the kind is present).
-std::string render_nagle_table(const NagleReport& rep, const std::string& group);  // req or resp
+std::string render_nagle_table(const NagleReport& rep, const std::string& group);  // req, resp or pipe
 std::string render_nagle_sweep(const NagleReport& rep);
 std::string render_nagle_findings(const NagleReport& rep);
 std::string render_nagle_md(const NagleReport& rep);

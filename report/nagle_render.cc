@@ -15,9 +15,11 @@ std::string n(long x) { return std::to_string(x); }
 // RTTs and the models' sums are whole ms as configured: "50", not "50.0".
 std::string ms(double x) { return x == std::round(x) && std::fabs(x) < 1e9 ? std::to_string(static_cast<long>(x)) : s3(x); }
 
-std::string pieces_text(const std::string& p) {
+std::string pieces_text(const NagleCase& c) {
+    const std::string p = c.pieces();
     if (p == "split") return "head, then body";
     if (p == "single") return "one piece";
+    if (p == "pipeline") return (c.pipeline > 0 ? std::to_string(c.pipeline) : std::string("K")) + " whole requests back to back";
     return p;
 }
 std::string writes_text(const std::string& w) {
@@ -59,7 +61,8 @@ std::string render_nagle_table(const NagleReport& rep, const std::string& group)
         if (c.group == group) all.push_back(&c);
     if (all.empty()) return "";
     bool resp = group == "resp";
-    std::string md = std::string("| case | ") + (resp ? "the server writes each response as" : "the client writes each request as") +
+    std::string md = std::string("| case | ") +
+                     (resp ? "the server writes each response as" : group == "pipe" ? "the client writes each send as" : "the client writes each request as") +
                      " | with | Nagle on the " + (resp ? "server" : "client") + " | TCP_QUICKACK on the " + (resp ? "client" : "server") +
                      " | answered | p50 (ms) | p99 (ms) | max (ms) | req/s | exchange p50 (ms) | stalls on the wire |\n"
                      "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
@@ -67,14 +70,14 @@ std::string render_nagle_table(const NagleReport& rep, const std::string& group)
     for (const NagleCase* c : all) {
         if (!c->ran()) continue;
         any = true;
-        md += "| " + c->id + " | " + pieces_text(c->pieces()) + " | " + writes_text(c->writes()) + " | " +
+        md += "| " + c->id + " | " + pieces_text(*c) + " | " + writes_text(c->writes()) + " | " +
               (c->writer_nagle() ? "on" : "off (TCP_NODELAY)") + " | " + (c->receiver_quickack() ? "yes, after every read" : "no") + " | " +
               n(c->ok) + " / " + n(c->scheduled) + " | " + s3(c->p50_ms) + " | " + s3(c->p99_ms) + " | " + s3(c->max_ms) + " | " +
               s3(c->rps) + " | " + s3(c->exchange_p50_ms) + " | " + stalls_cell(c->wire) + " |\n";
     }
     if (!any) return "No case of this kind ran.\n" + not_run(all);
-    md += "\nEvery row replays the same trace (" + n(rep.trace_requests) +
-          " requests, trace.txt) over one keep-alive connection, each in a fresh lab on the bare veth. Latency counts from each "
+    md += "\nEvery row replays the same trace (" + n(rep.trace_requests) + " " + (group == "pipe" ? "sends" : "requests") +
+          ", trace.txt" + (group == "pipe" ? "; each send is that many requests, each counted" : "") + ") over one keep-alive connection, each in a fresh lab on the bare veth. Latency counts from each "
           "request's time in the trace (open loop: a request that waits behind a stalled one is charged the wait); an exchange "
           "runs from the request's first byte written to the response's last byte read. Stalls: churn-pcap decode's count on "
           "the whole run's capture (the server's veth), with the mean time from a held-back segment to its ACK.\n";
@@ -118,13 +121,18 @@ std::string render_nagle_findings(const NagleReport& rep) {
     if (pn && pd)
         md += "- **The same with the roles swapped** (the server splits its responses): " + s3(pn->exchange_p50_ms) + " ms against " +
               s3(pd->exchange_p50_ms) + " ms per exchange at p50.\n";
+    const NagleCase *qn = find_case(rep, "pipe-nagle"), *qd = find_case(rep, "pipe-nodelay");
+    if (qn && qd)
+        md += "- **Pipelined whole requests** (" + pieces_text(*qn) + ", a write() each): " + s3(qn->exchange_p50_ms) + " ms with Nagle, " +
+              s3(qd->exchange_p50_ms) + " ms with TCP_NODELAY per exchange at p50; " +
+              (qn->wire.count ? n(*qn->wire.count) : std::string("?")) + " stalls on the wire with Nagle.\n";
     for (const NagleCase& c : rep.cases) {
         std::string line = "- **" + c.id + "**: ";
         if (!c.ran()) {
             md += line + c.status + ".\n";
             continue;
         }
-        line += "the " + c.writer() + " writes " + pieces_text(c.pieces()) + " with " + writes_text(c.writes()) + ", Nagle " +
+        line += "the " + c.writer() + " writes " + pieces_text(c) + " with " + writes_text(c.writes()) + ", Nagle " +
                 (c.writer_nagle() ? "on" : "off") + (c.receiver_quickack() ? ", TCP_QUICKACK on the receiver" : "") +
                 (c.group == "sweep" ? ", RTT " + ms(c.rtt_ms) + " ms (" + c.path + ")" : std::string()) + ": " + n(c.ok) + " of " +
                 n(c.scheduled) + " answered; latency p50 / p99 / max " + s3(c.p50_ms) + " / " + s3(c.p99_ms) + " / " + s3(c.max_ms) +
@@ -143,6 +151,7 @@ std::string render_nagle_md(const NagleReport& rep) {
     std::string md = "## The Nagle + delayed-ACK stall\n";
     for (auto [title, body] : {std::pair{"The client splits its requests", render_nagle_table(rep, "req")},
                                std::pair{"The server splits its responses", render_nagle_table(rep, "resp")},
+                               std::pair{"The client pipelines whole requests", render_nagle_table(rep, "pipe")},
                                std::pair{"Against the path's RTT", render_nagle_sweep(rep)}})
         if (!body.empty()) md += "\n### " + std::string(title) + "\n\n" + body;
     return md + "\n### Per case\n\n" + render_nagle_findings(rep);
