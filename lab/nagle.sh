@@ -22,7 +22,7 @@
 #   pipe-*    the client pipelines --pipeline 4 whole requests per send, each its own write, on the one
 #             connection (the "several small pipelined requests"): pipe-nagle (Nagle on), pipe-nodelay,
 #             pipe-gather (one writev of the four)
-#   sweep-rttR-{nagle,nodelay}   over churn-link (lab/link.sh) with RTT R ms: req-nagle and req-nodelay on
+#   sweep-rttR-{nagle,nodelay,quickack}   over churn-link (lab/link.sh) with RTT R ms: req-nagle, req-nodelay and req-quickack on
 #             a sparser trace; the extra time per exchange against the models RTT + 40 ms and max(RTT, 40 ms)
 #
 # The wire: every veth case is captured whole on the server's veth (churn-pcap capture, snaplen 128) and
@@ -37,7 +37,7 @@
 #
 # Knobs: NAGLE_COUNT=80 NAGLE_RATE=10 (the veth trace: requests, mean req/s) NAGLE_SEED=1
 # NAGLE_HEAD=100-200 NAGLE_BODY=8-64 (bytes, uniform) SWEEP_COUNT=20 SWEEP_RATE=2 NAGLE_RTTS="0 10 50 100"
-# (empty: no sweep) SWEEP_VARIANTS="nagle nodelay" (add quickack for a third line) NAGLE_CASES (case ids
+# (empty: no sweep) SWEEP_VARIANTS="nagle nodelay quickack" (the third: Nagle on, TCP_QUICKACK on the receiver) NAGLE_CASES (case ids
 # to run; default all of req-*, resp-* and pipe-*) NAGLE_EXCERPT=1 NAGLE_SIZE=64 (response body bytes)
 # NAGLE_DIR (default results/nagle-<ts>; then no results/latest-nagle link), PORT=8080.
 # About 4 minutes with the defaults.
@@ -54,7 +54,7 @@ bad() { echo "nagle: $*" >&2; exit 2; }  # a bad knob: nothing was run
 NAGLE_COUNT=${NAGLE_COUNT:-80} NAGLE_RATE=${NAGLE_RATE:-10} NAGLE_SEED=${NAGLE_SEED:-1}
 NAGLE_HEAD=${NAGLE_HEAD:-100-200} NAGLE_BODY=${NAGLE_BODY:-8-64} NAGLE_SIZE=${NAGLE_SIZE:-64}
 SWEEP_COUNT=${SWEEP_COUNT:-20} SWEEP_RATE=${SWEEP_RATE:-2} NAGLE_RTTS=${NAGLE_RTTS-0 10 50 100}
-SWEEP_VARIANTS=${SWEEP_VARIANTS:-nagle nodelay} NAGLE_EXCERPT=${NAGLE_EXCERPT:-1} PORT=${PORT:-8080}
+SWEEP_VARIANTS=${SWEEP_VARIANTS:-nagle nodelay quickack} NAGLE_EXCERPT=${NAGLE_EXCERPT:-1} PORT=${PORT:-8080}
 ALL_CASES="req-single req-nagle req-nodelay req-quickack req-cork req-gather resp-nagle resp-nodelay resp-quickack resp-cork resp-gather"
 ALL_CASES+=" pipe-nagle pipe-nodelay pipe-gather"
 NAGLE_CASES=${NAGLE_CASES-$ALL_CASES}

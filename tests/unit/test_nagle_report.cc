@@ -56,7 +56,7 @@ TEST_CASE("nagle: flags read as the lab script wrote them", "[nagle]") {
 
 TEST_CASE("nagle: a results directory loaded", "[nagle]") {
     NagleReport r = load_nagle_dir(fixture());
-    REQUIRE(r.cases.size() == 8);
+    REQUIRE(r.cases.size() == 9);
     CHECK(r.trace_requests == 3);
     CHECK(r.sweep_trace_requests == 2);
 
@@ -92,6 +92,14 @@ TEST_CASE("nagle: a results directory loaded", "[nagle]") {
     CHECK(resp.writer() == "server");
     CHECK(resp.writer_nagle());  // from --nodelay off
     CHECK(resp.status == "not run: needs churn-server --response-pattern");
+
+    // Pipelined whole requests: the client is the writer, K from its JSON.
+    const NagleCase& p = get(r, "pipe-nagle");
+    CHECK(p.writer() == "client");
+    CHECK(p.pieces() == "pipeline");
+    CHECK(p.pipeline == 4);
+    CHECK(p.writer_nagle());
+    CHECK(*p.wire.count == 0);
 
     // No "stalls" in the totals: the flows' counts, summed.
     CHECK(*get(r, "sweep-rtt0-nagle").wire.count == 2);
@@ -148,6 +156,14 @@ TEST_CASE("nagle: the tables and findings", "[nagle]") {
     CHECK(resp.find("resp-nagle (client --pattern single; server --response-pattern split --write each --nodelay off): not run") !=
           std::string::npos);
 
+    std::string pipe = render_nagle_table(r, "pipe");
+    INFO(pipe);
+    CHECK(pipe.find("the client writes each send as") != std::string::npos);
+    CHECK(pipe.find("| pipe-nagle | 4 whole requests back to back | write() per piece | on | no | 12 / 12 | 0.420 | 1.30 | 1.30 | 11.6 | 0.380 | 0 |") !=
+          std::string::npos);
+    CHECK(pipe.find("same trace (3 sends, trace.txt; each send is that many requests, each counted)") != std::string::npos);
+    CHECK(render_nagle_md(r).find("### The client pipelines whole requests") != std::string::npos);
+
     std::string f = render_nagle_findings(r);
     INFO(f);
     CHECK(f.find("req-nagle takes 44.0 ms at p50, of req-nodelay 0.0800 ms: 43.9 ms held per exchange") != std::string::npos);
@@ -169,6 +185,9 @@ TEST_CASE("nagle: nagle.json renders what the directory rendered", "[nagle]") {
     CHECK(nagle_gnuplot(back) == nagle_gnuplot(r));
     CHECK(nagle_json(back) == text);
     CHECK(text.find("\"model_rtt_plus_delack_ms\": 90.0") != std::string::npos);
+    CHECK(back.cases.size() == r.cases.size());
+    for (const NagleCase& c : back.cases)
+        if (c.id == "pipe-nagle") CHECK(c.pipeline == 4);  // K survives the round trip through nagle.json
 
     // The same blocks from evidence/nagle/ (nagle.json and meta.json), as make experiments reads them.
     fs::path ev = fs::temp_directory_path() / ("nagle-ev-" + std::to_string(::getpid()));
@@ -181,6 +200,8 @@ TEST_CASE("nagle: nagle.json renders what the directory rendered", "[nagle]") {
     CHECK(e.block("nagle") == render_nagle_table(r, "req") + "\nRun: `make run-nagle` on vm (2 CPUs), kernel 6.1, 2026-11-30T16:30:00Z, "
                                                              "commit 0123456789ab, host steal 1.0 %.\n");
     CHECK(e.block("nagle.response") == render_nagle_table(r, "resp"));
+    CHECK(e.block("nagle.pipeline") == render_nagle_table(r, "pipe"));
+    CHECK(e.block("nagle.pipeline").find("| pipe-nagle |") != std::string::npos);
     CHECK(e.block("nagle.sweep") == render_nagle_sweep(r));
     CHECK(e.block("nagle.findings") == render_nagle_findings(r));
     CHECK(e.block("nagle.excerpt-nagle.annotate.txt") == "```\nflow 0 of excerpt-nagle.pcap\n```\n");
