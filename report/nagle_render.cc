@@ -179,7 +179,7 @@ std::string nagle_gnuplot(const NagleReport& rep) {
         g << "EOD\n";
     }
     g << "set terminal svg size 900,420 dynamic enhanced font 'Helvetica,11' background rgb 'white'\nset output 'nagle.svg'\n"
-      << "set title 'make run-nagle: what a split write costs per exchange with Nagle on (exchange p50, Nagle minus TCP\\_NODELAY)'\n"
+      << "set title 'make run-nagle: extra time per exchange, split writes (exchange p50 minus TCP\\_NODELAY''s)'\n"
       << "set xlabel 'RTT of the path (ms, churn-link)'\nset ylabel 'extra time per exchange (ms)'\nset grid lc rgb '#dddddd'\n"
       << "set key top left box opaque\nset xrange [0:" << std::ceil(xmax * 1.05) << "]\nset yrange [0:" << std::ceil(ymax * 1.15) << "]\n"
       << "sum(x) = x + " << kDelackMinMs << "\nmx(x) = x > " << kDelackMinMs << " ? x : " << kDelackMinMs << "\nset samples 400\n";
