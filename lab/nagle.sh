@@ -40,7 +40,7 @@
 # (empty: no sweep) SWEEP_VARIANTS="nagle nodelay quickack" (the third: Nagle on, TCP_QUICKACK on the receiver) NAGLE_CASES (case ids
 # to run; default all of req-*, resp-* and pipe-*) NAGLE_EXCERPT=1 NAGLE_SIZE=64 (response body bytes)
 # NAGLE_DIR (default results/nagle-<ts>; then no results/latest-nagle link), PORT=8080.
-# About 4 minutes with the defaults.
+# About 5 minutes with the defaults.
 set -u -o pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
