@@ -222,7 +222,7 @@ FUZZ_CXX      ?= clang++-14
 FUZZ_SECONDS  ?= 60
 FUZZ_DIR      := $(BUILD)/fuzz
 FUZZ_FLAGS    := -std=c++20 -O1 -g -I. -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-FUZZ_TARGETS  := decode http_request http_response proc_tcp sock_diag profile
+FUZZ_TARGETS  := decode http_request http_response proc_tcp sock_diag profile trace
 
 fuzz_decode_SRCS        := $(filter-out pcap/main.cc pcap/capture.cc,$(wildcard pcap/*.cc)) loop/sys.cc pcap/fuzz/fuzz_decode.cc
 fuzz_decode_SEEDS       := tests/pcap tests/pcap/fuzz
@@ -237,6 +237,8 @@ fuzz_sock_diag_SRCS     := probe/sock_diag.cc probe/tcp_info.cc probe/socket_rec
 fuzz_sock_diag_MAXLEN   := 65536
 fuzz_profile_SRCS       := sysctl/profile.cc sysctl/known.cc sysctl/proc_sys.cc loop/sys.cc sysctl/fuzz/fuzz_profile.cc
 fuzz_profile_MAXLEN     := 16384
+fuzz_trace_SRCS         := client/trace.cc loop/sys.cc client/fuzz/fuzz_trace.cc
+fuzz_trace_MAXLEN       := 4096
 
 define fuzz_rules
 fuzz_$(1)_SEEDS ?= tests/fuzz/$(1)

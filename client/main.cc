@@ -150,6 +150,12 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "churn-client: --trace: %s\n", why.c_str());
             return 2;
         }
+        if (uint64_t b = built_bytes(opt.trace, opt.pipeline); b > kMaxBuiltBytes) {
+            std::fprintf(stderr, "churn-client: --trace: %s: its sends (each distinct size%s) would take %llu bytes, "
+                         "over %llu\n", opt.trace.path.c_str(), opt.pipeline > 1 ? " x --pipeline" : "",
+                         (unsigned long long)b, (unsigned long long)kMaxBuiltBytes);
+            return 2;
+        }
         // Without -d the run lasts to the trace's last request (warmup included in the trace's time).
         if (!opt.duration_given)
             opt.duration_s = std::max(opt.trace.lines.back().t_us / 1e6 - opt.warmup_s, 0.0) + 0.001;

@@ -177,6 +177,11 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
             opt.trace_spec.rate = opt.rate;
         }
         TraceSpec& t = opt.trace_spec;
+        // The trace lasts count / rate seconds on average; past a day --trace would refuse its own output
+        // (kMaxTraceTimeUs), and a tiny rate (1e-300) would push the times past what a uint64 holds.
+        if (double(t.count) / t.rate > double(kMaxTraceTimeUs) / 1e6)
+            return bad("--count/--rate: " + std::to_string(t.count) + " requests at " + cli::show(t.rate) +
+                       "/s would last " + cli::show(double(t.count) / t.rate) + " s, over a day (the most --trace replays)");
         if (app.count("--head-range") && !parse_range(head_range, kMaxTraceHead, t.head_lo, t.head_hi, why))
             return bad("--head-range: " + why);
         if (app.count("--body-range") && !parse_range(body_range, kMaxTraceBody, t.body_lo, t.body_hi, why))
@@ -224,6 +229,10 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
         if (app.count("--head")) return bad("--head: the --trace file gives each request's head; drop one of them");
     }
     opt.duration_given = app.count("--duration") > 0;
+    // The one send of a run without --trace is built before it starts (main.cc checks a trace's sends).
+    if (uint64_t send = (uint64_t(opt.head) + opt.body) * opt.pipeline; !tracing && send > kMaxBuiltBytes)
+        return bad("--pipeline: " + std::to_string(opt.pipeline) + " requests of --body " + std::to_string(opt.body) +
+                   " bytes is " + std::to_string(send) + " bytes a send, over " + std::to_string(kMaxBuiltBytes));
 
     if (!parse_url(url, opt.url, why)) return bad(why);
     if (app.count("--source")) {

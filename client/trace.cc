@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string_view>
 
@@ -28,6 +29,13 @@ std::string_view trim(std::string_view s) {
     size_t a = s.find_first_not_of(ws);
     if (a == std::string_view::npos) return {};
     return s.substr(a, s.find_last_not_of(ws) - a + 1);
+}
+
+// A field or line as an error message quotes it: cut short, so a line of junk gives a one-line error of
+// reasonable length, not the whole line back.
+std::string quoted(std::string_view s) {
+    constexpr size_t kShown = 40;
+    return "'" + std::string(s.substr(0, kShown)) + (s.size() > kShown ? "...'" : "'");
 }
 
 // splitmix64 (Steele, Lea, Flood 2014): a counter through a mixer. Tiny, seedable with any value
@@ -71,12 +79,15 @@ bool parse_trace(std::istream& in, const std::string& name, Trace& out, std::str
             pos = line.find_first_not_of(" \t", end);
             if (pos == std::string_view::npos) break;
         }
-        if (count != 3) return bad(n, "expected 't_us head_bytes body_bytes', got '" + std::string(line) + "'");
+        if (count != 3) return bad(n, "expected 't_us head_bytes body_bytes', got " + quoted(line));
         static const char* const what[3] = {"t_us", "head_bytes", "body_bytes"};
         uint64_t v[3];
         for (int i = 0; i < 3; ++i)
             if (!whole(field[i], v[i]))
-                return bad(n, std::string(what[i]) + " '" + std::string(field[i]) + "' is not a whole number");
+                return bad(n, std::string(what[i]) + " " + quoted(field[i]) + " is not a whole number");
+        if (v[0] > kMaxTraceTimeUs)
+            return bad(n, "t_us " + std::to_string(v[0]) + " is over " + std::to_string(kMaxTraceTimeUs) +
+                              " (a day, the longest run -d allows)");
         if (v[1] > kMaxTraceHead)
             return bad(n, "head_bytes " + std::to_string(v[1]) + " is over " + std::to_string(kMaxTraceHead) +
                               " (churn-server answers a larger head with 431)");
@@ -108,6 +119,14 @@ bool load_trace(const std::string& path, Trace& out, std::string& error) {
         return false;
     }
     return parse_trace(f, path, out, error);
+}
+
+uint64_t built_bytes(const Trace& t, uint32_t pipeline) {
+    std::set<std::pair<uint32_t, uint32_t>> seen;  // the shapes load.cc builds once each
+    uint64_t total = 0;
+    for (const TraceLine& l : t.lines)
+        if (seen.insert({l.head, l.body}).second) total += (uint64_t(l.head) + l.body) * pipeline;
+    return total;  // at most 10^7 lines x 16 MiB x 1024: < 2^58, no overflow
 }
 
 bool parse_range(const std::string& text, uint32_t max, uint32_t& lo, uint32_t& hi, std::string& error) {

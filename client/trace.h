@@ -36,6 +36,17 @@ struct Trace {
 inline constexpr uint32_t kMaxTraceHead = 8192;
 inline constexpr uint32_t kMaxTraceBody = 16u << 20;
 inline constexpr uint64_t kMaxTraceLines = 10'000'000;
+// t_us: at most a day, the longest run -d allows. The replay adds t_us to a monotonic start time and
+// main.cc turns the last one into the run's duration: a t_us near 2^64 would wrap that sum to a time in
+// the past (the request "due" at once) and ask for a run of 584 000 years.
+inline constexpr uint64_t kMaxTraceTimeUs = 86'400'000'000;
+
+// Every send a run makes is built before it starts (load.cc): one per distinct (head, body) of a trace,
+// each `pipeline` requests long. Their bytes together at most this, so that sizes every line may have
+// (400 lines of up to 16 MiB, or --pipeline 1024 of them) are refused with a line, not a bad_alloc.
+inline constexpr uint64_t kMaxBuiltBytes = 256u << 20;
+// The bytes of those sends, counting each head as head_bytes (the smallest head, ~60 bytes, is left out).
+uint64_t built_bytes(const Trace& t, uint32_t pipeline);
 
 // Parse a trace from `in`. `name` is what errors call the input ("trace.txt"). On a bad line: false,
 // `error` = "trace.txt:7: ..." naming the line and what is wrong with it, `out` left empty.
@@ -47,7 +58,8 @@ bool load_trace(const std::string& path, Trace& out, std::string& error);
 struct TraceSpec {
     uint64_t seed = 1;
     uint64_t count = 400;
-    double rate = 50;                     // requests/s on average (exponential gaps: a Poisson process)
+    double rate = 50;                     // requests/s on average (exponential gaps: a Poisson process);
+                                          // count / rate at most a day (options.cc), as kMaxTraceTimeUs
     uint32_t head_lo = 100, head_hi = 200;  // head_bytes uniform in [lo, hi]
     uint32_t body_lo = 8, body_hi = 64;     // body_bytes uniform in [lo, hi]
 };

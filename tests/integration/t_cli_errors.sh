@@ -83,6 +83,17 @@ check "$PROBE"  --duration  watch --count 1 -q -o "$tmp/w.jsonl" --duration 1e30
 check "$PROBE"  --interval  watch --count 1 -q -o "$tmp/w.jsonl" --interval 7200s
 check "$SERVER" --duration  --listen 127.0.0.1:19999 --quiet --duration 1e300   # finite, yet past uint64 us
 check "$LINK"   --duration  --ns-a "churnlab-nosuch-$$" --ns-b "churnlab-nosuch-$$" -q --duration 1e300   # finite, yet past int64 ns
+# --trace files with a bad line or sizes too big to build: refused before the run, naming the file.
+printf '0 1 1\n18446744073709551615 1 1\n' > "$tmp/huge_t.txt"
+check "$CLIENT" "huge_t.txt:2: t_us" "${C[@]}" --trace "$tmp/huge_t.txt" $U
+printf '0 nan 1\n' > "$tmp/nan.txt"
+check "$CLIENT" "nan.txt:1: head_bytes" "${C[@]}" --trace "$tmp/nan.txt" $U
+printf '# nothing\n' > "$tmp/empty.txt"
+check "$CLIENT" "empty.txt: no requests" "${C[@]}" --trace "$tmp/empty.txt" $U
+for i in $(seq 0 16); do echo "$i 0 $((16777216 - i))"; done > "$tmp/big.txt"   # 17 x 16 MiB, over 256 MiB
+check "$CLIENT" "--trace" "${C[@]}" --trace "$tmp/big.txt" $U
+check "$CLIENT" "--count/--rate" --make-trace "$tmp/made.txt" --rate 1e-300
+check "$CLIENT" "--pipeline" "${C[@]}" --pattern pipeline --pipeline 1024 --body 16777216 $U
 check "$REPORT" bogus       table "$tmp" --bogus
 check "$REPORT" "$tmp/none" table "$tmp/none"
 for b in "$CLIENT" "$SERVER" "$PROBE" "$PCAP" "$LINK" "$REPORT"; do help_ok "$b"; done
@@ -96,6 +107,10 @@ valid_args() {
   A=() T=()
   case $key in
     client)   A=("$CLIENT" --mode churn -q); [ "$opt" = --duration ] || A+=(-d 0.01); T=($U) ;;
+    # --pipeline is refused without --pattern pipeline: with it, the bad number is the only fault left.
+    client-pipeline) A=("$CLIENT" --mode churn -q -d 0.01 --pattern pipeline); T=($U) ;;
+    # --make-trace's knobs mean nothing without it; a wrongly accepted value writes a file in $tmp, exit 0.
+    client-make-trace) A=("$CLIENT" --make-trace "$tmp/made.txt") ;;
     server)   A=("$SERVER" --listen 127.0.0.1:19999 --quiet); [ "$opt" = --duration ] || A+=(--duration 1) ;;
     probe-states) A=("$PROBE" states) ;;
     probe-watch)  A=("$PROBE" watch -q -o "$tmp/w.jsonl"); [ "$opt" = --count ] || A+=(--count 1) ;;
@@ -110,7 +125,10 @@ valid_args() {
   esac
 }
 numeric=(
-  "client --sample-ms --bytes --connections --duration --rate --warmup --timeout --retry-delay --requests --mss"
+  "client --sample-ms --bytes --connections --duration --rate --warmup --timeout --retry-delay --requests --mss
+          --body --head"
+  "client-pipeline --pipeline"
+  "client-make-trace --seed --count --rate --head-range --body-range"
   "server --size --backlog --max-conns --duration --accept-for"
   "probe-states --top"
   "probe-watch --count --interval --duration"
@@ -127,7 +145,8 @@ numeric=(
 bad_values=(nan inf -inf NaN -1 12x "" 1e999)
 rows=0
 for row in "${numeric[@]}"; do
-  read -r -a words <<< "$row"
+  # -d '': the whole row, continuation lines included (plain `read` stops at the first newline).
+  read -r -d '' -a words <<< "$row" || true
   key=${words[0]}
   for opt in "${words[@]:1}"; do
     rows=$((rows + 1))

@@ -79,6 +79,30 @@ TEST_CASE("trace: a bad line is named, with what is wrong", "[client][trace]") {
     check_bad("0,1,1\n", 1, "expected 't_us head_bytes body_bytes'");
 }
 
+TEST_CASE("trace: t_us past a day is refused (it would wrap the replay's start + t_us)", "[client][trace]") {
+    Parsed day = parse("0 1 1\n86400000000 1 1\n");
+    INFO(day.error);
+    CHECK(day.ok);  // exactly a day: the longest run -d allows
+    check_bad("86400000001 1 1\n", 1, "t_us 86400000001 is over 86400000000 (a day");
+    check_bad("0 1 1\n18446744073709551615 1 1\n", 2, "t_us 18446744073709551615 is over 86400000000");
+}
+
+TEST_CASE("trace: a long junk line is quoted cut short, still one line", "[client][trace]") {
+    std::string junk(5000, 'x');
+    check_bad(junk + "\n", 1, "got 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'");
+    check_bad("0 1 " + junk + "\n", 1, "body_bytes 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' is not");
+    Parsed p = parse(junk + "\n");
+    CHECK(p.error.size() < 200);
+}
+
+TEST_CASE("trace: built_bytes counts each distinct size once, times the pipeline", "[client][trace]") {
+    Parsed p = parse("0 100 10\n1 100 10\n2 0 16777216\n3 100 10\n");
+    REQUIRE(p.ok);
+    CHECK(churn::built_bytes(p.trace, 1) == 110 + 16777216);
+    CHECK(churn::built_bytes(p.trace, 4) == 4 * (110 + 16777216));
+    CHECK(churn::built_bytes(p.trace, 1) <= churn::kMaxBuiltBytes);
+}
+
 TEST_CASE("trace: an empty trace is refused; an unreadable file says why", "[client][trace]") {
     for (const char* text : {"", "# only a comment\n", "\n\n  \n"}) {
         Parsed p = parse(text);

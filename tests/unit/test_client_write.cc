@@ -210,6 +210,18 @@ TEST_CASE("churn-client cli: --make-trace and its knobs", "[client][cli][nagle]"
         check_bad({"--make-trace", "-", "--head-range", bad}, "--head-range");
     check_bad({"--make-trace", "-", "--body-range", "0-16777217"}, "--body-range: '0-16777217': at most 16777216");
     check_bad({}, "URL is required");
+    // count / rate past a day: --trace would refuse the file, and a tiny rate would overflow the times.
+    check_bad({"--make-trace", "-", "-R", "1e-300"}, "--count/--rate: 400 requests at 1e-300/s would last");
+    check_bad({"--make-trace", "-", "--count", "10000000"}, "over a day");
+    CHECK(run_cli({"--make-trace", "-", "--count", "4320000", "-R", "50"}).rc == -1);  // exactly a day
+}
+
+TEST_CASE("churn-client cli: a send too big to build is refused, not a bad_alloc", "[client][cli][nagle]") {
+    // 16 x 16 MiB: at the limit (kMaxBuiltBytes, 256 MiB); 1024 x 16 MiB would be 16 GiB.
+    CHECK(run_cli({"--pattern", "pipeline", "--pipeline", "16", "--body", "16777216", U}).rc == -1);
+    check_bad({"--pattern", "pipeline", "--pipeline", "17", "--body", "16777216", U},
+              "--pipeline: 17 requests of --body 16777216 bytes is 285212672 bytes a send, over 268435456");
+    check_bad({"--pattern", "pipeline", "--pipeline", "1024", "--body", "16777216", "--head", "8192", U}, "--pipeline");
 }
 
 // ---- the pieces ------------------------------------------------------------------------------------------
