@@ -37,9 +37,10 @@
 #
 # Knobs: NAGLE_COUNT=80 NAGLE_RATE=10 (the veth trace: requests, mean req/s) NAGLE_SEED=1
 # NAGLE_HEAD=100-200 NAGLE_BODY=8-64 (bytes, uniform) SWEEP_COUNT=20 SWEEP_RATE=2 NAGLE_RTTS="0 10 50 100"
-# (empty: no sweep) SWEEP_VARIANTS="nagle nodelay quickack" (the third: Nagle on, TCP_QUICKACK on the receiver) NAGLE_CASES (case ids
-# to run; default all of req-*, resp-* and pipe-*) NAGLE_EXCERPT=1 NAGLE_SIZE=64 (response body bytes)
-# NAGLE_DIR (default results/nagle-<ts>; then no results/latest-nagle link), PORT=8080.
+# (empty: no sweep) SWEEP_VARIANTS="nagle nodelay quickack" (the third: Nagle on, TCP_QUICKACK on the
+# receiver) NAGLE_CASES (case ids to run; default all of req-*, resp-* and pipe-*) NAGLE_EXCERPT=1
+# NAGLE_SIZE=64 (response body bytes) NAGLE_DIR (default results/nagle-<ts>; then no results/latest-nagle
+# link), PORT=8080.
 # About 5 minutes with the defaults.
 set -u -o pipefail
 

@@ -159,16 +159,8 @@ std::vector<CcCheck> cc_checks(const std::vector<CcRun>& runs) {
 
 CcReport load_cc_dir(const std::string& dir) {
     std::string manifest = dir + "/runs.tsv";
-    std::istringstream in(read_text(manifest));
     CcReport rep;
-    std::string line;
-    for (size_t lineno = 1; std::getline(in, line); ++lineno) {
-        if (line.empty() || line.rfind("cc\t", 0) == 0) continue;  // the header
-        std::vector<std::string> f;
-        std::istringstream fields(line);
-        for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
-        std::string where = manifest + ":" + std::to_string(lineno);
-        if (f.size() != 7) throw ReportError(where + ": want 7 tab-separated fields, got " + std::to_string(f.size()));
+    for (const auto& [f, where] : read_manifest(manifest, "cc", 7)) {  // its header starts "cc\t"
         CcRun r = parse_bulk_json(read_text(dir + "/" + f[5]), dir + "/" + f[5]);
         // The kernel's answer to getsockopt(TCP_CONGESTION) must be what the run asked for: a fallback
         // to the namespace default would otherwise be reported under the wrong name.

@@ -261,16 +261,8 @@ void load_lever_row(LeverRow& r, const std::string& d) {
 
 std::vector<LeverRow> load_levers_dir(const std::string& dir) {
     std::string manifest = dir + "/rows.tsv";
-    std::istringstream in(read_text(manifest));
     std::vector<LeverRow> rows;
-    std::string line;
-    for (size_t lineno = 1; std::getline(in, line); ++lineno) {
-        if (line.empty() || line.rfind("id\t", 0) == 0) continue;
-        std::vector<std::string> f;
-        std::istringstream fields(line);
-        for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
-        std::string where = manifest + ":" + std::to_string(lineno);
-        if (f.size() != 4) throw ReportError(where + ": want 4 tab-separated fields, got " + std::to_string(f.size()));
+    for (const auto& [f, where] : read_manifest(manifest, "id", 4)) {
         LeverRow r;
         r.id = f[0], r.scenario = f[1], r.settings = f[2], r.status = f[3];
         for (const auto& [id, what] : lever_rows())

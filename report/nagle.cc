@@ -183,18 +183,8 @@ void load_nagle_case(NagleCase& c, const std::string& d) {
 
 NagleReport load_nagle_dir(const std::string& dir) {
     std::string manifest = dir + "/cases.tsv";
-    std::istringstream in(read_text(manifest));
     NagleReport rep;
-    size_t lineno = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++lineno;
-        if (line.empty() || line.rfind("id\t", 0) == 0) continue;
-        std::vector<std::string> f;
-        std::istringstream fields(line);
-        for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
-        if (line.back() == '\t') f.push_back("");  // getline drops a trailing empty field
-        std::string where = manifest + ":" + std::to_string(lineno);
-        if (f.size() != 6) throw ReportError(where + ": want 6 tab-separated fields, got " + std::to_string(f.size()));
+    for (const auto& [f, where] : read_manifest(manifest, "id", 6)) {
         NagleCase c;
         c.id = f[0], c.group = f[1], c.client_flags = f[3], c.server_flags = f[4], c.status = f[5];
         if (!known_group(c.group)) throw ReportError(where + ": unknown group '" + c.group + "' (want req, resp, pipe or sweep)");

@@ -202,6 +202,24 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
+std::vector<ManifestRow> read_manifest(const std::string& path, const std::string& header, size_t fields) {
+    std::istringstream in(read_text(path));
+    std::vector<ManifestRow> rows;
+    std::string line;
+    for (size_t lineno = 1; std::getline(in, line); ++lineno) {
+        if (line.empty() || line.rfind(header + "\t", 0) == 0) continue;
+        ManifestRow r;
+        std::istringstream split(line);
+        for (std::string x; std::getline(split, x, '\t');) r.f.push_back(x);
+        if (line.back() == '\t') r.f.push_back("");  // getline drops a trailing empty field
+        r.where = path + ":" + std::to_string(lineno);
+        if (r.f.size() != fields)
+            throw ReportError(r.where + ": want " + std::to_string(fields) + " tab-separated fields, got " + std::to_string(r.f.size()));
+        rows.push_back(std::move(r));
+    }
+    return rows;
+}
+
 void write_text(const std::string& path, const std::string& text) {
     std::string tmp = path + ".tmp";
     {

@@ -102,6 +102,16 @@ std::string read_text(const std::string& path);
 // Replace PATH's content (via PATH.tmp + rename, so a reader never sees half a file).
 void write_text(const std::string& path, const std::string& text);
 bool file_exists(const std::string& path);
+
+// One line of a lab script's manifest (cases.tsv, runs.tsv, rows.tsv): its tab-separated fields and
+// "PATH:LINE" for the errors that name it.
+struct ManifestRow {
+    std::vector<std::string> f;
+    std::string where;
+};
+// PATH's lines, each split at tabs (an empty last field kept), blank lines and the header (the line
+// starting with HEADER, e.g. "id") skipped. ReportError "PATH:LINE: want N tab-separated fields, got M".
+std::vector<ManifestRow> read_manifest(const std::string& path, const std::string& header, size_t fields);
 // TEXT parsed as a JSON object; ReportError "NAME: malformed JSON (want an object)" otherwise.
 nlohmann::json parse_object(const std::string& text, const std::string& name);
 

@@ -262,17 +262,8 @@ void load_syn_case(SynCase& c, const std::string& d) {
 
 std::vector<SynCase> load_synflood_dir(const std::string& dir) {
     std::string manifest = dir + "/cases.tsv";
-    std::istringstream in(read_text(manifest));
     std::vector<SynCase> cases;
-    size_t lineno = 0;
-    for (std::string line; std::getline(in, line);) {
-        ++lineno;
-        if (line.empty() || line.rfind("id\t", 0) == 0) continue;
-        std::vector<std::string> f;
-        std::istringstream fields(line);
-        for (std::string x; std::getline(fields, x, '\t');) f.push_back(x);
-        std::string where = manifest + ":" + std::to_string(lineno);
-        if (f.size() != 4) throw ReportError(where + ": want 4 tab-separated fields, got " + std::to_string(f.size()));
+    for (const auto& [f, where] : read_manifest(manifest, "id", 4)) {
         SynCase c;
         c.id = f[0], c.kind = f[1], c.settings = f[2], c.status = f[3];
         if (c.kind != "flood" && c.kind != "accept" && c.kind != "bulk" && c.kind != "synack")

@@ -67,6 +67,18 @@ void SendQueue::consume(size_t n) {
     }
 }
 
+bool SendQueue::took(const IoResult& r, Flushed& f) {
+    ++f.calls;
+    if (r.status != Io::Ok) {
+        f.status = r.status;
+        f.err = r.err;
+        return false;
+    }
+    consume(r.bytes);
+    f.bytes += r.bytes;
+    return true;
+}
+
 SendQueue::Flushed SendQueue::flush(int fd) {
     switch (mode_) {
         case Write::Single: return flush_single(fd);
@@ -110,16 +122,7 @@ SendQueue::Flushed SendQueue::flush_each(int fd) {
         // One piece per send(), never more, even when the next piece is right behind it in the queue:
         // this mode exists to show what the kernel does with separate small writes.
         std::string_view piece = pieces_[next_].substr(off_);
-        IoResult r = write_some(fd, piece.data(), piece.size());
-        ++f.calls;
-        if (r.status == Io::Ok) {
-            consume(r.bytes);
-            f.bytes += r.bytes;
-            continue;
-        }
-        f.status = r.status;
-        f.err = r.err;
-        return f;
+        if (!took(write_some(fd, piece.data(), piece.size()), f)) return f;
     }
     return f;
 }
@@ -132,16 +135,7 @@ SendQueue::Flushed SendQueue::flush_gather(int fd) {
         // a head and its body (and the answers pipelined behind them) share segments, and nothing small
         // is left to wait behind Nagle.
         int n = iovecs(iov, kMaxIov);
-        IoResult r = send_iov(fd, iov, n);
-        ++f.calls;
-        if (r.status == Io::Ok) {
-            consume(r.bytes);
-            f.bytes += r.bytes;
-            continue;
-        }
-        f.status = r.status;
-        f.err = r.err;
-        return f;
+        if (!took(send_iov(fd, iov, n), f)) return f;
     }
     return f;
 }

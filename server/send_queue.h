@@ -66,6 +66,9 @@ private:
     Flushed flush_each(int fd);
     Flushed flush_gather(int fd);
     void consume(size_t n);
+    // One send's result into f: its bytes consumed and counted; false (status and errno kept) when it
+    // took nothing, so the flush stops there.
+    bool took(const IoResult& r, Flushed& f);
 
     Write mode_;
     Buffer buf_;                            // single mode only

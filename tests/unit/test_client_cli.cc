@@ -8,44 +8,20 @@
 #include <vector>
 
 #include "client/options.h"
+#include "tests/unit/test_client_util.h"
 
 namespace {
 
-struct Cli {
-    int rc;
-    std::string out, err;
-    churn::Options opt;
-};
-
-Cli run_cli(std::vector<std::string> args) {
-    args.insert(args.begin(), "churn-client");
-    std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
-    Cli c;
-    std::ostringstream out, err;
-    c.rc = churn::parse_client_cli(static_cast<int>(argv.size()), argv.data(), c.opt, out, err);
-    c.out = out.str();
-    c.err = err.str();
-    return c;
-}
+using churn::test::Cli;
+using churn::test::check_bad;
+using churn::test::run_cli;
+using churn::test::U;
 
 std::string addr_of(const churn::Endpoint& ep) {
     char b[INET_ADDRSTRLEN] = "?";
     ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&ep.addr)->sin_addr, b, sizeof b);
     return b;
 }
-
-// One line, naming what is wrong, exit 2.
-void check_bad(const std::vector<std::string>& args, const std::string& names) {
-    Cli c = run_cli(args);
-    INFO("args: " << Catch::Detail::stringify(args) << "\nstderr: " << c.err);
-    CHECK(c.rc == 2);
-    CHECK(c.err.find(names) != std::string::npos);
-    CHECK(std::count(c.err.begin(), c.err.end(), '\n') == 1);
-    CHECK(c.out.empty());
-}
-
-const std::string U = "http://198.18.0.2:8080/";
 
 }  // namespace
 
