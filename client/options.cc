@@ -118,6 +118,8 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
                    "each = one write() per piece; gather = one writev() of every piece due; cork = TCP_CORK "
                    "around one write() per piece")
         ->check(CLI::IsMember({"single", "each", "gather", "cork"}));
+    bool cork = false;
+    app.add_flag("--cork", cork, "churn, pool: the same as --write cork (TCP_CORK around each request's pieces)");
     cli::add_number(app, "--body", opt.body, "request body bytes (POST with Content-Length); 0 = GET",
                     0, kMaxTraceBody);
     cli::add_number(app, "--head", opt.head,
@@ -205,10 +207,13 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     if (no_nodelay && app.count("--nodelay") && nodelay == "on") return bad("--no-nodelay: contradicts --nodelay on");
     opt.nodelay = nodelay == "on" && !no_nodelay;
     // The request shapes are HTTP's: a bulk sender has no requests to shape, no responses to ACK.
-    for (const char* name : {"--pattern", "--write", "--body", "--head", "--pipeline", "--trace", "--quickack"})
+    for (const char* name : {"--pattern", "--write", "--cork", "--body", "--head", "--pipeline", "--trace", "--quickack"})
         if (app.count(name) && bulk) return bad(std::string(name) + ": only with --mode churn or pool");
     opt.pattern = pattern == "split" ? Options::Pattern::Split
                   : pattern == "pipeline" ? Options::Pattern::Pipeline : Options::Pattern::Single;
+    // --cork is a name for --write cork; beside another --write, one of them would be silently ignored.
+    if (cork && app.count("--write") && write != "cork") return bad("--cork: contradicts --write " + write);
+    if (cork) write = "cork";
     opt.write = write == "each" ? Options::Write::Each
                 : write == "gather" ? Options::Write::Gather
                 : write == "cork" ? Options::Write::Cork : Options::Write::Single;

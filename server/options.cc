@@ -125,6 +125,8 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
                    "the peer's delayed ACK), gather (one sendmsg() with an iovec per piece), cork (TCP_CORK on, "
                    "one send() per piece, TCP_CORK off)")
         ->type_name("single|each|gather|cork");
+    bool cork = false;
+    app.add_flag("--cork", cork, "the same as --write cork (TCP_CORK around each step's pieces)");
     app.add_flag("--quickack", opt.quickack,
                  "TCP_QUICKACK after every read: ACK a request's first piece at once instead of delaying the ACK "
                  "(>= 40 ms), so a client whose Nagle holds the second piece is not kept waiting");
@@ -175,7 +177,9 @@ int parse_cli(int argc, const char* const* argv, ServerOptions& opt, std::ostrea
         opt.close_server = one_of("--close", close, "client", "server") == "server";
         opt.nodelay = one_of("--nodelay", nodelay, "on", "off") == "on";
         opt.response_pattern = to_pattern(response_pattern);
-        opt.write = to_write(write);
+        // --cork is a name for --write cork; beside another --write, one of them would be silently ignored.
+        if (cork && app.count("--write") && write != "cork") throw BadValue{"--cork: contradicts --write " + write};
+        opt.write = to_write(cork ? std::string("cork") : write);
         opt.backlog = static_cast<int>(to_integer("--backlog", backlog, 1, std::numeric_limits<int>::max()));
         opt.max_conns = static_cast<uint64_t>(
             to_integer("--max-conns", max_conns, 0, std::numeric_limits<long long>::max()));

@@ -95,6 +95,9 @@ TEST_CASE("churn-client cli: --pattern, --write, --body, --head, --pipeline", "[
     CHECK(run_cli({"--write", "gather", U}).opt.write == Options::Write::Gather);
     CHECK(run_cli({"--write", "cork", U}).opt.write == Options::Write::Cork);
     CHECK(run_cli({"--write", "single", U}).opt.write == Options::Write::Single);
+    CHECK(run_cli({"--cork", U}).opt.write == Options::Write::Cork);  // the issue's name for it
+    CHECK(run_cli({"--cork", "--write", "cork", U}).opt.write == Options::Write::Cork);
+    check_bad({"--cork", "--write", "gather", U}, "--cork: contradicts --write gather");
     CHECK(run_cli({"--body", "100", U}).opt.body == 100);  // single: a POST, one piece
     Cli p = run_cli({"--pattern", "pipeline", U});
     REQUIRE(p.rc == -1);

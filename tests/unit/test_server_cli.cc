@@ -107,6 +107,9 @@ TEST_CASE("churn-server cli: --response-pattern, --write, --quickack") {
         CHECK(c.opt.write == m.mode);
         CHECK(std::string(churn::write_name(m.mode)) == m.word);  // the JSON says what the command line said
     }
+    c = run_cli({"--listen", "127.0.0.1:18080", "--cork"});  // the name for --write cork
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.write == W::Cork);
     c = run_cli({"--listen", "127.0.0.1:18080", "--response-pattern=single"});
     REQUIRE(c.rc == -1);
     CHECK(c.opt.response_pattern == P::Single);
@@ -156,6 +159,7 @@ TEST_CASE("churn-server cli: bad values: one line, exit 2") {
          "churn-server: --response-pattern: must be 'single' or 'split', got 'pipeline'\n"},
         {{"--listen", "127.0.0.1:18080", "--response-pattern", ""},
          "churn-server: --response-pattern: must be 'single' or 'split', got ''\n"},
+        {{"--listen", "127.0.0.1:18080", "--cork", "--write", "each"}, "churn-server: --cork: contradicts --write each\n"},
         {{"--listen", "127.0.0.1:18080", "--write", "writev"},
          "churn-server: --write: must be 'single', 'each', 'gather' or 'cork', got 'writev'\n"},
         {{"--listen", "127.0.0.1:18080", "--write", "Each"},
