@@ -32,8 +32,15 @@ public:
 
     int fd() const { return fd_; }
 
+    // How often we asked the kernel: epoll_wait() calls (timeouts and EINTR included) and epoll_ctl()
+    // calls (ADD, MOD, DEL). /proc/PID/io counts only read- and write-like syscalls, so these are the
+    // reactor's own share of a request's syscalls, for `make bench`. Plain increments: one thread.
+    uint64_t waits() const { return waits_; }
+    uint64_t ctls() const { return ctls_; }
+
 private:
     int fd_;
+    uint64_t waits_ = 0, ctls_ = 0;
 };
 
 // "EPOLLIN|EPOLLOUT|EPOLLRDHUP" for debug output, never a bare 0x2005.

@@ -70,6 +70,10 @@ public:
     bool stopping() const { return stop_; }
 
     uint64_t iterations() const { return iterations_; }
+    // Syscalls the reactor itself made (see Epoll::waits): churn-client and churn-server report them in
+    // their --json ("epoll_waits", "epoll_ctls") so that `make bench` can count syscalls per request.
+    uint64_t epoll_waits() const { return epoll_.waits(); }
+    uint64_t epoll_ctls() const { return epoll_.ctls(); }
 
 private:
     struct Slot {
