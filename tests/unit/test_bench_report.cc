@@ -106,15 +106,15 @@ TEST_CASE("bench: bench.md tables and bench.json", "[report][bench]") {
     std::string md = render_bench_table(b);
     INFO(md);
     CHECK_THAT(md, Catch::Contains("| 1 | keep-alive client: churn-client --mode pool -c 50 vs wrk -t1 -c50 (-> nginx) | "
-                                   "req/s | 100000 (80000–100000) (n=3) | 96000 (90000–100000) (n=3) | 1.04x | >= 1x | met |"));
-    CHECK_THAT(md, Catch::Contains("| 1 | churn-client vs wrk | 4 (3–5) | 7 (6–8) | 1.75x | >= 1.3x | met | nginx 6 (6–6) | "
-                                   "nginx 6 (6–6) | 2 (2–2) |"));
-    CHECK_THAT(md, Catch::Contains("| 2 | churn-server vs nginx | 4 | 6 | 1.5x | >= 1.2x | met | wrk 5 | wrk 6 |"));
-    CHECK_THAT(md, Catch::Contains("| 3 | churn-client vs ab | 40 | 30 | 0.75x | >= 1.3x | NOT met |"));
-    CHECK_THAT(md, Catch::Contains("| 1 | churn-client | 2.4 | 1 | 1 | 0.3 | 0 | 0 | 0.1 | 1 | 0.3 |"));
-    CHECK_THAT(md, Catch::Contains("| 1 | wrk | 3 | 1 | 1 | 1 | 0 | 0 | 0 | 2 | - |"));
-    CHECK_THAT(md, Catch::Contains("| 1 | nginx (under churn-client) | 2.2 | 1 | 1 | 0.2 | 0 | 0 | 0 | 2 | - |"));
-    CHECK_THAT(md, Catch::Contains("| 3 | churn-client | - | - | - | - | - | - | - | 1 | - |"));
+                                   "req/s | 100000 (80000–100000) (n=3) | 96000 (90000–100000) (n=3) | 1.04x | >= 1.0x | met |"));
+    CHECK_THAT(md, Catch::Contains("| 1 | churn-client vs wrk | 4.00 (3.00–5.00) | 7.00 (6.00–8.00) | 1.75x | >= 1.3x | met | "
+                                   "nginx 6.00 (6.00–6.00) | nginx 6.00 (6.00–6.00) | 2.0 (2.0–2.0) |"));
+    CHECK_THAT(md, Catch::Contains("| 2 | churn-server vs nginx | 4.00 | 6.00 | 1.50x | >= 1.2x | met | wrk 5.00 | wrk 6.00 |"));
+    CHECK_THAT(md, Catch::Contains("| 3 | churn-client vs ab | 40.0 | 30.0 | 0.750x | >= 1.3x | NOT met |"));
+    CHECK_THAT(md, Catch::Contains("| 1 | churn-client | 2.40 | 1.00 | 1.00 | 0.300 | 0 | 0 | 0.100 | 1.00 | 0.300 |"));
+    CHECK_THAT(md, Catch::Contains("| 1 | wrk | 3.00 | 1.00 | 1.00 | 1.00 | 0 | 0 | 0 | 2.00 | - |"));
+    CHECK_THAT(md, Catch::Contains("| 1 | nginx (under churn-client) | 2.20 | 1.00 | 1.00 | 0.200 | 0 | 0 | 0 | 2.00 | - |"));
+    CHECK_THAT(md, Catch::Contains("| 3 | churn-client | - | - | - | - | - | - | - | 1.00 | - |"));
     CHECK_THAT(md, Catch::Contains("pinned: every client on CPU 0, every server on CPU 1"));
 
     nlohmann::json j = nlohmann::json::parse(bench_json(b));
@@ -157,5 +157,5 @@ TEST_CASE("bench: bad manifests name the line; old manifests still load", "[repo
     CHECK(b.pairs[0].tested.empty());
     CHECK(b.pairs[0].tested_cpu("ours").median == Approx(5000));  // half a core at 100 req/s
     CHECK(b.pairs[0].cpu_ratio() == Approx(2));
-    CHECK_THAT(render_bench_table(b), Catch::Contains("| 1 | old | req/s | 100 (n=1) | 100 (n=1) | 1x | >= 1.1x | NOT met |"));
+    CHECK_THAT(render_bench_table(b), Catch::Contains("| 1 | old | req/s | 100.0 (n=1) | 100.0 (n=1) | 1.00x | >= 1.1x | NOT met |"));
 }
