@@ -23,7 +23,10 @@
 #                they undercount a program that writes with send()/sendmsg(), as churnlab does
 #   perf         with BENCH_PERF=1 (default when `perf stat` can count syscall tracepoints): every
 #                syscall by name (raw_syscalls:sys_enter and syscalls:sys_enter_NAME), the same
-#                instrument for churnlab, wrk, ab and nginx; in-kernel counters, no ptrace
+#                instrument for churnlab, wrk, ab and nginx; in-kernel counters, no ptrace. Counting
+#                costs every syscall a little (measured here: +8-10 % CPU per request for wrk, which
+#                makes twice our syscalls), so it runs in BENCH_COUNT_RUNS (1) extra runs per side,
+#                marked perf=1, and the CPU and rate medians come from the runs without it
 #   reactor      churn-client's and churn-server's own epoll_wait/epoll_ctl counts (--json), which
 #                must agree with perf's
 #
@@ -42,6 +45,7 @@ AB_N=${AB_N:-150000}         # ab requests per run: ~4-7 s at the 20-35 k connec
 CLI_CORE=${CLI_CORE:-0}
 SRV_CORE=${SRV_CORE:-1}
 BENCH_PERF=${BENCH_PERF:-auto}
+BENCH_COUNT_RUNS=${BENCH_COUNT_RUNS:-1}  # extra runs per side with perf counting syscalls
 BENCH_C=50
 # nginx's body is inlined in its config (`return 200 "..."`), and one argument to sed is capped at
 # 128 KiB (MAX_ARG_STRLEN).
@@ -170,7 +174,7 @@ run() {
   local base=${file%.*} perf_srv=
   local txt=$base.txt
   echo "bench: pair $pair $side run $n: $*" >&2
-  if [ "$BENCH_PERF" = 1 ]; then
+  if [ "$PERF_ON" = 1 ]; then
     # Attached before the client starts, detached after it ended: the window covers the whole run.
     perf stat -x, -e "$PERF_EVENTS" -o "$dir/$base.srv.perf" -p "$spid" > /dev/null 2>&1 &
     perf_srv=$!
@@ -181,7 +185,7 @@ run() {
   # Last before the client: what the lines above forked is reaped by now and stays out of the delta.
   children_cpu; c_cpu0=$CPU_MS; self_io; c_io0=$IO; t0=$EPOCHREALTIME
   local pre=(taskset -c "$CLI_CORE")
-  [ "$BENCH_PERF" = 1 ] && pre+=(perf stat -x, -e "$PERF_EVENTS" -o "$dir/$base.cli.perf" --)
+  [ "$PERF_ON" = 1 ] && pre+=(perf stat -x, -e "$PERF_EVENTS" -o "$dir/$base.cli.perf" --)
   "${pre[@]}" ip netns exec "$LAB_CLI" "$@" > "$dir/$txt" 2>&1
   local rc=$? t1=$EPOCHREALTIME c_io1 c_cpu1
   self_io; c_io1=$IO; children_cpu; c_cpu1=$CPU_MS
@@ -204,7 +208,8 @@ run() {
         t1 - t0, (st1 - st0) / hz / ncpu / (t1 - t0)
       printf "\tcli_cpu_s=%.4f\tcli_syscr=%d\tcli_syscw=%d", (cc1 - cc0) / 1000, b[1] - a[1], b[2] - a[2]
       printf "\tsrv_cpu_s=%.4f\tsrv_syscr=%d\tsrv_syscw=%d", sc1 - sc0, y[1] - x[1], y[2] - x[2] }')
-  if [ "$BENCH_PERF" = 1 ]; then
+  if [ "$PERF_ON" = 1 ]; then
+    line+=$'\tperf=1'
     line+=$(perf_keys "$dir/$base.cli.perf" cli | tr ' ' '\t')
     line+=$(perf_keys "$dir/$base.srv.perf" srv | tr ' ' '\t')
   fi
@@ -251,18 +256,24 @@ p3() {
     peer) run 3 peer "$2" ab "p3-peer-$2.txt" "$ngx_pid" ab -r -c $BENCH_C -n "$AB_N" "$NGINX_URL" ;;
   esac
 }
+PERF_ON=0
 for p in p1 p2 p3; do
   for n in $(seq 1 "$BENCH_RUNS"); do
     # ABBA: ours first on odd runs, the peer first on even ones, so neither always runs on a warmer machine.
     if [ $((n % 2)) = 1 ]; then $p ours "$n"; $p peer "$n"; else $p peer "$n"; $p ours "$n"; fi
   done
+  if [ "$BENCH_PERF" = 1 ]; then
+    PERF_ON=1
+    for n in $(seq 1 "$BENCH_COUNT_RUNS"); do $p ours "c$n"; $p peer "c$n"; done
+    PERF_ON=0
+  fi
 done
 
 printf 'note\tpinned: every client (churn-client, wrk, ab) on CPU %s (taskset -c), every server (churn-server, nginx master and worker) on CPU %s; the CPUs each process was allowed are in runs.tsv (cli_core, srv_core).\n' \
   "$CLI_CORE" "$SRV_CORE" >> "$manifest"
 if [ "$BENCH_PERF" = 1 ]; then
-  printf 'note\tsyscalls: counted by perf stat on the syscall tracepoints (in-kernel counters), for both processes of every run; perf %s.\n' \
-    "$(perf version 2>/dev/null | sed 's/^perf version //')" >> "$manifest"
+  printf 'note\tsyscalls: counted by perf stat on the syscall tracepoints (in-kernel counters), for both processes, in %s extra run(s) per side (perf=1 in runs.tsv; rates and CPU come from the other runs, as counting slows every syscall); perf %s.\n' \
+    "$BENCH_COUNT_RUNS" "$(perf version 2>/dev/null | sed 's/^perf version //')" >> "$manifest"
 else
   printf 'note\tsyscalls: perf stat could not count syscall tracepoints here; only /proc/PID/io syscr+syscw (which miss send/recv) and churnlab'"'"'s own epoll counts.\n' >> "$manifest"
 fi

@@ -11,7 +11,7 @@
 //   ab                     "Requests per second:    35012.34 [#/sec]" and "Complete requests:      150000"
 //   json:RATE_KEY[:UNITS]  numbers of a JSON object (churn-client: rps:requests_ok, handshakes_per_s:handshakes)
 // KEYs of a run (all optional; a missing one prints "-"): n, wall_s, steal (fraction of all CPUs stolen
-// by the hypervisor during the run), cli_core/srv_core (CPUs each process was allowed), and for each
+// by the hypervisor during the run), perf=1 (perf counted its syscalls: rate and CPU left out), cli_core/srv_core (CPUs each process was allowed), and for each
 // process of the pair, prefixed cli_ or srv_:
 //   cpu_s                  utime + stime over the run
 //   syscr, syscw           /proc/PID/io deltas: read- and write-like syscalls (not recv*/send*)
@@ -55,6 +55,8 @@ struct BenchRun {
     std::map<std::string, std::string> text;  // the ones that are not numbers (cli_core=0-1, ...)
     // Figure `c` of process `role` ("cli" or "srv") per unit, if the run measured it.
     std::optional<double> per_unit(const std::string& role, Cost c) const;
+    // perf=1: a run that counted syscalls with perf; its CPU and rate are not compared (see cost()).
+    bool counted() const;
 };
 
 struct BenchPair {

@@ -152,6 +152,15 @@ TEST_CASE("bench: bad manifests name the line; old manifests still load", "[repo
     b = load(pair + "run\t1\tours\twrk\tw.txt\tcli_cpu_s=1\n");
     CHECK(b.pairs[0].tested_cpu("ours").median == Approx(10000));
 
+    // A run that counted syscalls with perf (perf=1) gives its syscalls, but neither its rate nor its CPU:
+    // counting slowed it.
+    d.file("w2.txt", "  200 requests in 1.00s, 1MB read\nRequests/sec: 50.00\n");
+    b = load(pair + "run\t1\tours\twrk\tw.txt\tcli_cpu_s=1\n" + "run\t1\tours\twrk\tw2.txt\tperf=1\tcli_cpu_s=4\tcli_sc_all=600\n");
+    CHECK(b.pairs[0].ours == std::vector<double>{100});
+    CHECK(b.pairs[0].tested_cpu("ours").median == Approx(10000));
+    CHECK(b.pairs[0].tested_cpu("ours").n == 1);
+    CHECK(b.pairs[0].cost("ours", "cli", Cost::Syscalls).median == Approx(3));
+
     // The manifest of the three-run bench before issue 12: pair with 5 fields, the CPU as a bare fraction.
     b = load("pair\t1\treq/s\t1.1\told\nrun\t1\tours\twrk\tw.txt\t0.5\nrun\t1\tpeer\twrk\tw.txt\t1.0\n");
     CHECK(b.pairs[0].tested.empty());
