@@ -288,5 +288,4 @@ lab_down
 
 [ $failed = 0 ] || { echo "bench: some runs failed; the table uses the others" >&2; }
 "$BIN/churn-report" bench "$dir" || exit 1
-cat "$dir/bench.md"
 echo "bench: results in $dir" >&2
