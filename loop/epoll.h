@@ -23,8 +23,9 @@ public:
     // `events` without EPOLLET; it is added here. `token` comes back in epoll_event.data.u64.
     void add(int fd, uint32_t events, uint64_t token);
     void modify(int fd, uint32_t events, uint64_t token);
-    // Removing before close() is not required (close drops the registration when the last reference to
-    // the open file goes), but a dup()ed or fork-shared fd would keep firing, so we remove explicitly.
+    // EPOLL_CTL_DEL. Not needed before close() of an fd nobody else shares: close drops the registration
+    // when the last reference to the open file goes (Reactor::forget_before_close relies on that). It
+    // is for fds that stay open (or are shared: a dup()ed or fork-shared fd would keep firing).
     void remove(int fd);
 
     // Returns the number of events in out[0..n); 0 on timeout or EINTR. timeout_ms < 0 blocks.
