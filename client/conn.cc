@@ -66,8 +66,16 @@ void Conn::connect_socket() {
     served_ = 0;
     state_ = State::Connecting;
     deadline_us_ = connect_start_us_ + load_.options().timeout_ms * 1000;
-    // EPOLLOUT reports the end of the handshake either way (connected, or failed with SO_ERROR set);
-    // EPOLLIN|EPOLLRDHUP are wanted from the start so a response and a FIN are never missed.
+    // The one epoll_ctl of this connection: no MOD later, no DEL at the end (close_socket). EPOLLOUT
+    // reports the end of the handshake (connected; a failure adds EPOLLERR|EPOLLHUP); EPOLLIN|EPOLLRDHUP
+    // are wanted from the start so a response and a FIN are never missed. EPOLLOUT stays registered for
+    // the whole life of the socket, because edge-triggered it costs nothing while unused: the kernel
+    // wakes a socket's writers only when a write found the send buffer full (SOCK_NOSPACE, set by
+    // tcp_poll or sendmsg) and ACKs then free room (tcp_check_space), not on every ACK. So a request that
+    // fits in the buffer raises no EPOLLOUT edge at all, and one that did not gets the edge it needs.
+    // (Readiness reported for other reasons, e.g. the response's EPOLLIN, carries EPOLLOUT in its mask
+    // too; on_events reads EPOLLOUT only in Connecting and Writing.) The price of toggling it instead, as
+    // wrk does, is an epoll_ctl(MOD) per request: a tenth of this client's syscalls per connection.
     reactor_.watch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP, this);
     // Loopback can complete the handshake inside connect(); a veth never does.
     if (c.status == Io::Ok) on_connected();
@@ -78,10 +86,19 @@ void Conn::on_events(uint32_t events) {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) input_edge_ = true;
     if (state_ == State::Connecting) {
         if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) return;
-        // Ask the kernel how the handshake ended; SO_ERROR holds ECONNREFUSED (RST), ETIMEDOUT, ...
-        if (int err = take_socket_error(fd_).error()) {
-            connect_failed(err, /*immediate=*/false);
-            return;
+        // Ask the kernel how the handshake ended (SO_ERROR: ECONNREFUSED for an RST, ETIMEDOUT after the
+        // SYN retries, EHOSTUNREACH from an ICMP, ...) only when the event says it may have failed: a
+        // handshake that failed leaves the socket in CLOSE with sk_err set, which tcp_poll reports as
+        // EPOLLHUP and EPOLLERR, in this very mask (the kernel sets sk_err before the state, and
+        // tcp_poll reads them in the other order, with a barrier). EPOLLOUT with neither means the
+        // socket has left SYN-SENT and is not closed: connected, and a getsockopt would only say 0.
+        // An error that comes later (a reset right after the handshake) shows up on the send() or
+        // read() as ECONNRESET/EPIPE, a request error, as it is: the connection did exist.
+        if (events & (EPOLLERR | EPOLLHUP)) {
+            if (int err = take_socket_error(fd_).error()) {
+                connect_failed(err, /*immediate=*/false);
+                return;
+            }
         }
         on_connected();
         if (state_ != State::Reading && state_ != State::Idle) return;  // closed or still writing
@@ -105,7 +122,7 @@ void Conn::on_connected() {
     } else {
         state_ = State::Idle;
         deadline_us_ = 0;
-        reactor_.rewatch(fd_, EPOLLIN | EPOLLRDHUP);
+        // EPOLLOUT stays registered (connect_socket says why that is free): no MOD here.
         load_.slot_free(*this);
     }
 }
@@ -166,9 +183,9 @@ void Conn::on_writable() {
             r = write_some(fd_, p.bytes.data() + written_, stop - written_);
         }
         if (r.status == Io::WouldBlock) {
-            // Send buffer full: come back when there is room. A corked send stays corked until all of it
-            // is in, so the kernel keeps coalescing what is left.
-            reactor_.rewatch(fd_, EPOLLIN | EPOLLOUT | EPOLLRDHUP);
+            // Send buffer full: the EPOLLOUT edge registered since connect_socket brings us back when
+            // ACKs free room (this EAGAIN is what makes the kernel raise it). A corked send stays corked
+            // until all of it is in, so the kernel keeps coalescing what is left.
             return;
         }
         if (r.status == Io::Error) {
@@ -185,8 +202,8 @@ void Conn::on_writable() {
         if (int err = set_cork(fd_, false).error()) return request_failed({err, ProtoError::count});
     }
     state_ = State::Reading;
-    // Output done: stop asking for EPOLLOUT, or every ACK would wake us for nothing.
-    reactor_.rewatch(fd_, EPOLLIN | EPOLLRDHUP);
+    // Output done. EPOLLOUT stays registered: no ACK wakes us for it unless a write found the buffer
+    // full (connect_socket says why), so a MOD to drop it would be a syscall that buys nothing.
     // No read() here "in case the response is already there": it almost never is, and when it arrives
     // the kernel raises a new edge. The one edge we could have missed is input that arrived while we were
     // still writing (a server answering 400 before reading all of the request): input_edge_ remembers it.
@@ -343,9 +360,12 @@ void Conn::abandon() {
 
 void Conn::close_socket() {
     if (fd_ < 0) return;
-    // forget() before close(): the reactor bumps this fd's generation, so an event for it later in
-    // the same epoll batch is dropped, not delivered to whoever gets the fd number next.
-    reactor_.forget(fd_);
+    // Unregister before close(): the reactor bumps this fd's generation, so an event for it later in
+    // the same epoll batch is dropped, not delivered to whoever gets the fd number next. Without an
+    // epoll_ctl(DEL): the close() below drops the kernel's registration, since this socket is ours
+    // alone (connect_tcp made it; churn-client never dup()s a socket, never forks, never passes fds).
+    // Any of those would keep the file, and its registration, alive past close(): see Reactor.
+    reactor_.forget_before_close(fd_);
     // --linger0 (run-levers row 6): SO_LINGER {1, 0} turns this close() into an abortive one. The kernel
     // sends RST instead of FIN and frees the socket at once, so this host keeps no TIME-WAIT and its port
     // is free for the next connect(). What it costs: anything still in our send queue is dropped and

@@ -232,6 +232,8 @@ int main(int argc, char** argv) {
         reactor.run();
         if (!opt.quiet && ::isatty(2)) std::fputc('\n', stderr);
         info.elapsed_s = load.elapsed_s();
+        info.epoll_waits = reactor.epoll_waits();
+        info.epoll_ctls = reactor.epoll_ctls();
         print_summary(stats, info);
         if (json_out) json_out << stats_json(stats, info).dump(2) << '\n';
     } catch (const std::system_error& e) {

@@ -114,6 +114,8 @@ nlohmann::json stats_json(const Stats& s, const RunInfo& info) {
     j["handshakes_per_s"] = info.elapsed_s > 0 ? s.handshakes / info.elapsed_s : 0.0;
     j["requests_per_connection"] = s.handshakes ? static_cast<double>(s.ok) / s.handshakes : 0.0;
     j["closes_by_server"] = s.closes_by_server;
+    j["epoll_waits"] = info.epoll_waits;
+    j["epoll_ctls"] = info.epoll_ctls;
     j["errors"] = errno_map(s.errors);
     nlohmann::json proto = nlohmann::json::object();
     for (int i = 0; i < static_cast<int>(ProtoError::count); ++i)

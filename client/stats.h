@@ -80,6 +80,9 @@ struct RunInfo {
     std::string trace_path;  // --trace, "" = none (JSON null)
     uint64_t trace_lines = 0;
     std::map<std::string, std::string> sysctl;
+    // The reactor's own syscalls over the whole run (warmup included), for `make bench`'s syscalls per
+    // request: /proc/PID/io counts reads and writes but neither of these.
+    uint64_t epoll_waits = 0, epoll_ctls = 0;
 };
 nlohmann::json stats_json(const Stats& s, const RunInfo& info);
 

@@ -18,7 +18,8 @@ Epoll::Epoll() {
 
 Epoll::~Epoll() { ::close(fd_); }
 
-static void ctl(int epfd, int op, const char* opname, int fd, uint32_t events, uint64_t token) {
+static void ctl(int epfd, int op, const char* opname, int fd, uint32_t events, uint64_t token, uint64_t& count) {
+    ++count;
     epoll_event ev{};
     ev.events = events | EPOLLET;
     ev.data.u64 = token;
@@ -30,15 +31,16 @@ static void ctl(int epfd, int op, const char* opname, int fd, uint32_t events, u
     }
 }
 
-void Epoll::add(int fd, uint32_t events, uint64_t token) { ctl(fd_, EPOLL_CTL_ADD, "ADD", fd, events, token); }
+void Epoll::add(int fd, uint32_t events, uint64_t token) { ctl(fd_, EPOLL_CTL_ADD, "ADD", fd, events, token, ctls_); }
 
 void Epoll::modify(int fd, uint32_t events, uint64_t token) {
-    ctl(fd_, EPOLL_CTL_MOD, "MOD", fd, events, token);
+    ctl(fd_, EPOLL_CTL_MOD, "MOD", fd, events, token, ctls_);
 }
 
 void Epoll::remove(int fd) {
     // Kernels before 2.6.9 required a non-null event pointer even for DEL; harmless to keep passing one.
     epoll_event ev{};
+    ++ctls_;
     if (::epoll_ctl(fd_, EPOLL_CTL_DEL, fd, &ev) < 0) {
         int saved = errno;
         throw_sys("epoll_ctl", "DEL, fd=" + std::to_string(fd), saved);
@@ -46,6 +48,7 @@ void Epoll::remove(int fd) {
 }
 
 int Epoll::wait(epoll_event* out, int max, int timeout_ms) {
+    ++waits_;
     int n = ::epoll_wait(fd_, out, max, timeout_ms);
     if (n < 0) {
         int saved = errno;

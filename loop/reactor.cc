@@ -54,12 +54,24 @@ void Reactor::rewatch(int fd, uint32_t events) {
 }
 
 void Reactor::forget(int fd) {
+    if (!slots_.at(static_cast<size_t>(fd)).handler) return;
+    epoll_.remove(fd);  // kernel first: if DEL throws, the slot still describes what the kernel has
+    unslot(fd);
+}
+
+void Reactor::forget_before_close(int fd) {
+    // No epoll_ctl(DEL): close() is about to drop the registration (reactor.h says when that holds).
+    unslot(fd);
+}
+
+void Reactor::unslot(int fd) {
     Slot& s = slots_.at(static_cast<size_t>(fd));
     if (!s.handler) return;
-    epoll_.remove(fd);
     s.handler = nullptr;
     // Bump the generation: events already fetched for this fd in the current batch carry the old
     // one and will be dropped by dispatch(), even if the fd number is reused before we get to them.
+    // That also covers a close() without DEL whose file outlives it for a moment (someone reading
+    // /proc/PID/fdinfo holds a reference): its last events carry the old generation too.
     ++s.gen;
 }
 

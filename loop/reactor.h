@@ -10,8 +10,8 @@
 //
 // Closing inside a batch: epoll_wait may return events for fds 7 and 9, and the handler for 7 may close
 // 9 (or close 9 and accept a new connection that gets fd 9 again). Every registration carries a
-// generation number in epoll_event.data, and forget() bumps it, so the stale event for the old 9 is
-// dropped instead of being delivered to whatever owns fd 9 now.
+// generation number in epoll_event.data, and forget() (or forget_before_close()) bumps it, so the stale
+// event for the old 9 is dropped instead of being delivered to whatever owns fd 9 now.
 #pragma once
 
 #include <cstdint>
@@ -43,8 +43,19 @@ public:
     void watch(int fd, uint32_t events, Handler* h);
     // Change the interest set, e.g. add EPOLLOUT only while output is pending.
     void rewatch(int fd, uint32_t events);
-    // Unregister; call before close(fd). Pending events for fd in the current batch are dropped.
+    // Unregister an fd that stays open (a listener that stops accepting, a socket kept on purpose):
+    // epoll_ctl(DEL). Pending events for fd in the current batch are dropped.
     void forget(int fd);
+    // Unregister an fd that the caller close()s right after: the same bookkeeping as forget(), and NO
+    // epoll_ctl(DEL), one syscall less per connection. The kernel drops the registration itself when
+    // close() releases the last reference to the open file (epoll(7), Q6), because epoll keys it on
+    // the (file, fd) pair and the file is gone. Only for an fd nobody else shares: a dup()ed fd, a
+    // fork()ed child holding it, or one passed away with SCM_RIGHTS keeps the file open after our
+    // close(), and its registration with it, still firing events we can then never DEL (the number
+    // is closed). Those few stale events would still be dropped here (the generation below), but a
+    // long-lived shared fd would wake the loop for nothing: use forget() for such fds. The caller
+    // MUST close(fd) next: until then the kernel still has it registered, and watch(fd) = EEXIST.
+    void forget_before_close(int fd);
     bool watching(int fd) const;
 
     // Run h->on_events(events) before the next sleep, if fd is still registered to h by then.
@@ -70,6 +81,12 @@ public:
     bool stopping() const { return stop_; }
 
     uint64_t iterations() const { return iterations_; }
+    // Syscalls the reactor itself made (see Epoll::waits): churn-client and churn-server report them in
+    // their --json ("epoll_waits", "epoll_ctls") so that `make bench` can count syscalls per request.
+    uint64_t epoll_waits() const { return epoll_.waits(); }
+    uint64_t epoll_ctls() const { return epoll_.ctls(); }
+    // The epoll fd, for tests: /proc/self/fdinfo/<it> lists the registrations the kernel really holds.
+    int epoll_fd() const { return epoll_.fd(); }
 
 private:
     struct Slot {
@@ -84,6 +101,7 @@ private:
     };
     static uint64_t token(int fd, uint32_t gen) { return (static_cast<uint64_t>(gen) << 32) | static_cast<uint32_t>(fd); }
     void dispatch(uint64_t token, uint32_t events);
+    void unslot(int fd);  // the bookkeeping both forgets share
     void rearm_timer();
 
     Epoll epoll_;

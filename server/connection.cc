@@ -207,7 +207,11 @@ void Connection::fail(int err) {
 
 void Connection::finish(End how) {
     // Unregister before close(): once closed, the fd number can come back from the next accept4().
-    reactor_.forget(fd_);
+    // No epoll_ctl(DEL): the close() below drops the registration, as this socket is ours alone
+    // (accept4 made it; churn-server never dup()s, forks or passes fds). A shared file would outlive
+    // our close() with its registration: see Reactor::forget_before_close. leak() keeps the fd, so it
+    // uses forget(), with the DEL.
+    reactor_.forget_before_close(fd_);
     timeouts_.stop(*this);
     if (how == End::Server && input_ != Input::Eof) {
         // close() with unread bytes in the receive queue sends RST instead of FIN (RFC 2525 §2.17), and
@@ -273,7 +277,7 @@ void Connection::discard() {
 }
 
 void Connection::abandon() {
-    reactor_.forget(fd_);
+    reactor_.forget_before_close(fd_);  // closed just below; finish() says why no DEL
     timeouts_.stop(*this);
     if (int err = close_fd(fd_).error()) stats_.count_error(err);
     fd_ = -1;

@@ -27,7 +27,7 @@
 // runs: a connection that closes itself inside on_events is still on the stack, so "freeing" it only
 // means handing it back to the free list, which is popped only by the accept handler -- never while this
 // object's own handler runs. Stale events for its old fd in the same epoll batch are dropped by the
-// reactor's generation counter (forget() runs before close()).
+// reactor's generation counter (forget_before_close() runs before close()).
 #pragma once
 
 #include <cstdint>

@@ -31,6 +31,20 @@ Listener::Listener(Reactor& reactor, const ServerOptions& opt, const Responses& 
         ::close(spare_fd_);
         throw;
     }
+    if (opt.nodelay) {
+        // Nagle would hold a small response while an earlier segment is unacknowledged; with the
+        // client's delayed ACK that is a 40 ms stall for pipelined or multi-write answers. Set ONCE,
+        // here: Linux copies the listener's TCP_NODELAY into every connection it accepts (the child is
+        // a clone of the listening socket, sk_clone_lock, nonagle included; fd flags such as
+        // O_NONBLOCK are what accept() does NOT pass on). One setsockopt per run instead of one per
+        // accepted connection. --nodelay off leaves the listener, and so every connection, with Nagle
+        // on, as a new socket starts. Checked by tests/unit/test_server_accept.cc on this kernel.
+        if (int e = set_nodelay(fd_, true).error()) {
+            ::close(fd_);
+            ::close(spare_fd_);
+            throw_sys("setsockopt", "TCP_NODELAY, listening fd=" + std::to_string(fd_), e);
+        }
+    }
     started_us_ = mono_us();
     if (opt.accept_for_us == 0) {
         // --accept-for 0: listen() but never accept(); the queue fills from the first handshake on.
@@ -176,12 +190,7 @@ void Listener::admit(int fd) {
         }
         v->evict();  // closes it and hands it back to free_ (release), so live drops below the limit
     }
-    // Set on the accepted socket, not inherited from the listener, so each run's choice is explicit.
-    if (opt_.nodelay) {
-        // Nagle would hold a small response while an earlier segment is unacknowledged; with the
-        // client's delayed ACK that is a 40 ms stall for pipelined or multi-write answers.
-        if (int e = set_nodelay(fd, true).error()) stats_.count_error(e);
-    }
+    // TCP_NODELAY (--nodelay on) came with the socket: inherited from the listener (constructor).
     if (opt_.linger0) {
         if (int e = set_linger0(fd).error()) stats_.count_error(e);
     }

@@ -51,6 +51,8 @@ nlohmann::ordered_json to_json(const ServerStats& s, const ServerOptions& opt, c
         {"evictions", {{"no_head", s.evicted_head}, {"idle", s.evicted_idle}, {"send", s.evicted_send}}},
         {"errors", errors},
         {"max_concurrent", s.max_concurrent},
+        {"epoll_waits", s.epoll_waits},
+        {"epoll_ctls", s.epoll_ctls},
         {"duration_s", duration_s},
         {"stopped_by", stopped_by},
         {"options",
@@ -123,6 +125,8 @@ int run(const ServerOptions& opt) {
     reactor.run();
     double duration_s = static_cast<double>(mono_us() - start_us) / 1e6;
     listener.abandon_all();
+    stats.epoll_waits = reactor.epoll_waits();
+    stats.epoll_ctls = reactor.epoll_ctls();
 
     if (!opt.quiet) print_summary(stats, duration_s);
     if (!opt.json_path.empty()) {

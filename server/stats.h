@@ -37,6 +37,10 @@ struct ServerStats {
 
     uint64_t live = 0, max_concurrent = 0;
 
+    // The reactor's own syscalls over the run (Reactor::epoll_waits), copied in when it ends: with
+    // /proc/PID/io's read and write counts they make `make bench`'s syscalls per request.
+    uint64_t epoll_waits = 0, epoll_ctls = 0;
+
     // --accept-for: seconds after the listener opened when it stopped calling accept(); < 0 = never stopped.
     double accept_stopped_at_s = -1;
 

@@ -293,8 +293,8 @@ TEST_CASE("bench: wrk and ab outputs, medians, manifest", "[report]") {
     CHECK(b.pairs[0].peer_median() == Approx(209122.40));
     CHECK(b.pairs[0].ratio() == Approx(240000.5 / 209122.40));
     CHECK(b.pairs[0].met());
-    CHECK_THAT(render_bench_table(b), Catch::Contains("| 1 | churn-client pool vs wrk, nginx | req/s | 240000 (n=3) | "
-                                                      "209122 (n=3) | 1.15x | >= 1.1x | met |"));
+    CHECK_THAT(render_bench_table(b), Catch::Contains("| 1 | churn-client pool vs wrk, nginx | req/s | 240000 (230000–250000) "
+                                                      "(n=3) | 209122 (200000–210000) (n=3) | 1.15x | >= 1.1x | met |"));
     CHECK_THAT(bench_json(b), Catch::Contains("\"ratio\""));
 
     d.file("runs.tsv", "pair\t1\treq/s\t1.1\tx\nrun\t1\tpeer\twrk\tmissing.txt\n");

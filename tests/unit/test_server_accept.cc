@@ -8,9 +8,11 @@
 //     grace; with nothing to evict, or --evict off, the newcomer is refused;
 //   - --accept-for: accept() stops when it runs out (the queue keeps the rest); 0 never accepts;
 //   - a connection whose peer takes none of its answers is evicted last (after the head-less ones), only
-//     once it has stalled for the grace, and with an RST.
+//     once it has stalled for the grace, and with an RST;
+//   - TCP_NODELAY is set once, on the listener, and every accepted connection has it (--nodelay off: none).
 #include <catch2/catch.hpp>
 
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -312,4 +314,36 @@ TEST_CASE("server --accept-for 0: listens, never accepts", "[server][accept]") {
     CHECK(s.stats.accepted == 0);
     set_linger0(fd);
     ::close(fd);
+}
+
+namespace {
+// TCP_NODELAY of the server's end of the connection whose client end is `client` (the accepted socket
+// lives in this process: find it by its peer address), or -1 if there is no such socket.
+int server_nodelay(int client) {
+    std::string me = local_str(client);
+    for (int fd = 0; fd < 4096; ++fd) {
+        if (fd == client || peer_str(fd) != me) continue;
+        int v = -1;
+        socklen_t len = sizeof v;
+        REQUIRE(::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &len) == 0);
+        return v;
+    }
+    return -1;
+}
+}  // namespace
+
+TEST_CASE("server TCP_NODELAY: set once on the listener, accepted connections inherit it; --nodelay off: not",
+          "[server][accept]") {
+    // admit() makes no setsockopt per connection any more: the accepted socket is a clone of the
+    // listening one (Linux copies TCP_NODELAY), so what the listener has, each connection has.
+    for (bool on : {true, false}) {
+        ServerOptions o = loopback_options();
+        o.nodelay = on;
+        Server s(o);
+        int fd = connect_to(s.l->local());
+        CHECK(run_until(*s.r, [&] { return s.stats.live == 1; }));
+        CHECK(server_nodelay(fd) == (on ? 1 : 0));
+        set_linger0(fd);
+        ::close(fd);
+    }
 }
