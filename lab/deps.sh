@@ -6,7 +6,8 @@ set -euo pipefail
 declare -A GROUPS_=(
   [build]="g++ make libpcap-dev catch2 libcli11-dev nlohmann-json3-dev"
   [lab]="iproute2 procps gnuplot-nox"
-  [bench]="wrk apache2-utils nginx"
+  # linux-perf: `make bench` counts each side's system calls with perf stat on the syscall tracepoints.
+  [bench]="wrk apache2-utils nginx linux-perf"
   [pcap]="tshark tcpdump"
   [fuzz]="clang-14 libclang-rt-14-dev"
   # make run-incident: clients nobody here wrote (Python's standard library, curl) against nginx.
