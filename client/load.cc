@@ -201,6 +201,9 @@ void Load::slot_free(Conn& c) {
 }
 
 bool Load::all_issued() const {
+    // --trace: when every line of the file is on the schedule (-d did not cut it short), the run is done
+    // once they have all gone out and come back, even without -n: a replay ends with its last answer.
+    if (trace_ && total_ == trace_->lines.size()) return started_ >= total_;
     if (!opt_.max_requests) return false;
     // Open loop: -n capped the schedule (total_); closed loop: issued_ counts up to it.
     return open_loop() ? total_ == opt_.max_requests && started_ >= total_ : issued_ >= opt_.max_requests;

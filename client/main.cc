@@ -156,9 +156,13 @@ int main(int argc, char** argv) {
                          (unsigned long long)b, (unsigned long long)kMaxBuiltBytes);
             return 2;
         }
-        // Without -d the run lasts to the trace's last request (warmup included in the trace's time).
+        // Without -d: to the trace's last request (warmup is part of the trace's time), plus kTraceSlackS in
+        // which requests still queued may go out. One connection slower than the trace (Nagle's 40 ms per
+        // request at more than ~20 requests/s) builds a backlog, and those requests are the ones the run is
+        // about; the run ends as soon as the last of them is answered (Load::all_issued), not after the slack.
+        constexpr double kTraceSlackS = 30;
         if (!opt.duration_given)
-            opt.duration_s = std::max(opt.trace.lines.back().t_us / 1e6 - opt.warmup_s, 0.0) + 0.001;
+            opt.duration_s = std::max(opt.trace.lines.back().t_us / 1e6 - opt.warmup_s, 0.0) + kTraceSlackS;
     }
     // A load generator is pointed at an address. Inside a lab namespace (no default route) only the lab's
     // hosts are reachable; on the host, 198.18.0.2 may go out through the default gateway to somebody

@@ -85,7 +85,7 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
                     1, uint64_t(1) << 40);
     cli::add_number(app, "-c,--connections", opt.connections,
                     "pool: connections kept open; churn: connections in flight at most", 1, 100000);
-    cli::add_number(app, "-d,--duration", opt.duration_s, "seconds to measure (--trace: default, to its last request)",
+    cli::add_number(app, "-d,--duration", opt.duration_s, "seconds to measure (--trace: default, its length + 30 s; it ends at the last answer)",
                     0.001, 86400);
     cli::add_number(app, "-R,--rate", opt.rate,
                     "requests/s offered (open loop); 0 = closed loop. --make-trace: the trace's mean rate (default 50)",

@@ -27,6 +27,7 @@ out=$(ip netns exec "$LAB_CLI" "$CLIENT" --trace "$LAB_TMP/bad.txt" "http://$LAB
 assert_eq "bad trace: exit status" "$?" 2
 assert_eq "bad trace: the message" "$out" "churn-client: --trace: $LAB_TMP/bad.txt:3: head_bytes 'abc' is not a whole number"
 
+trace_s=$(awk '!/^#/ { t = $1 } END { printf "%.3f", t / 1e6 }' "$trace")  # the last request's time
 start_server --nodelay off
 
 # run_variant NAME ARGS...: the trace over one connection; the client's JSON kept as $LAB_TMP/NAME.json.
@@ -44,6 +45,9 @@ run_variant() {
   assert_eq "$name: handshakes (-c 1: one connection carries the trace)" "$(json_get "$j" handshakes)" 1
   assert_eq "$name: trace.lines" "$(json_get "$j" trace.lines)" $lines
   assert_eq "$name: trace.path" "$(json_get "$j" trace.path)" "$trace"
+  # -d defaults to the trace's length + 30 s, but the replay ends with its last answer (bound: generous).
+  assert_le "$name: elapsed_s (ends at the last answer, trace $trace_s s)" "$(json_get "$j" elapsed_s)" \
+    "$(awk -v t="$trace_s" 'BEGIN { print t + 15 }')"
 }
 p50_ms() { awk -v us="$(json_get "$LAB_TMP/$1.json" latency_us.p50)" 'BEGIN { printf "%.2f", us / 1000 }'; }
 
