@@ -51,6 +51,10 @@ void Conn::connect_socket() {
         if (src) {
             if (int err = bind_source(fd, *src).error()) return err;
         }
+        // Before connect(): the mode is read when the SYN-ACK comes in (socket.cc, delay_handshake_ack).
+        if (o.smart_connect) {
+            if (int err = delay_handshake_ack(fd).error()) return err;
+        }
         // --mss: before connect(), or the SYN has already gone out with the route's MSS.
         if (o.mss) return set_maxseg(fd, o.mss).error();
         return 0;

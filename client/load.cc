@@ -20,11 +20,11 @@ Load::Load(Reactor& reactor, const Options& opt, Stats& stats) : reactor_(reacto
         trace_ = &opt_.trace;
         for (const TraceLine& l : trace_->lines) {
             auto [it, fresh] = shapes_.try_emplace({l.head, l.body});
-            if (fresh) it->second = build_pieces(opt_.pattern, opt_.url, Shape{l.head, l.body}, opt_.pipeline);
+            if (fresh) it->second = build_pieces(opt_.pattern, opt_.url, Shape{l.head, l.body, opt_.close_server}, opt_.pipeline);
             line_pieces_.push_back(&it->second);
         }
     } else {
-        pieces_ = build_pieces(opt_.pattern, opt_.url, Shape{opt_.head, opt_.body}, opt_.pipeline);
+        pieces_ = build_pieces(opt_.pattern, opt_.url, Shape{opt_.head, opt_.body, opt_.close_server}, opt_.pipeline);
     }
     for (const Endpoint& src : opt_.sources) {
         std::string a = src.str();

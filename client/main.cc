@@ -75,9 +75,10 @@ void print_summary(const Stats& s, const RunInfo& info) {
                                        : "closed loop, " + std::to_string(info.connections) + " connections";
     std::printf("churn-client: %s %s, %s for %.1f s\n", info.mode.c_str(), info.target.c_str(), load.c_str(),
                 info.elapsed_s);
-    std::printf("  writes    --pattern %s%s --write %s --nodelay %s%s\n", info.pattern.c_str(),
+    std::printf("  writes    --pattern %s%s --write %s --nodelay %s%s --smart-connect %s%s\n", info.pattern.c_str(),
                 info.pattern == "pipeline" ? (" --pipeline " + std::to_string(info.pipeline)).c_str() : "",
-                info.write.c_str(), info.nodelay ? "on" : "off", info.quickack ? " --quickack" : "");
+                info.write.c_str(), info.nodelay ? "on" : "off", info.quickack ? " --quickack" : "",
+                info.smart_connect ? "on" : "off", info.close_server ? " --close server" : "");
     std::printf("  requests  %llu ok, %llu failed, %llu unfinished of %llu scheduled: %.0f req/s\n",
                 (unsigned long long)s.ok, (unsigned long long)s.failed, (unsigned long long)s.unfinished,
                 (unsigned long long)s.scheduled, info.elapsed_s > 0 ? s.ok / info.elapsed_s : 0.0);
@@ -214,6 +215,8 @@ int main(int argc, char** argv) {
     info.write = write_name(opt.write);
     info.nodelay = opt.nodelay;
     info.quickack = opt.quickack;
+    info.smart_connect = opt.smart_connect;
+    info.close_server = opt.close_server;
     info.pipeline = opt.pipeline;
     info.head = opt.head;
     info.body = opt.body;

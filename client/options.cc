@@ -67,7 +67,7 @@ const char* write_name(Options::Write w) {
 constexpr uint32_t kMaxPipeline = 1024;
 
 int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostream& out, std::ostream& err) {
-    std::string mode = "pool", url, sources, pattern = "single", write = "single", nodelay = "on";
+    std::string mode = "pool", url, sources, pattern = "single", write = "single", nodelay = "on", smart_connect = "on";
     std::string head_range, body_range;
     bool no_nodelay = false;
     CLI::App app{"churn-client: HTTP/1.1 load generator, connection per request (churn) or keep-alive pool"};
@@ -104,6 +104,10 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     app.add_option("--nodelay", nodelay,
                    "TCP_NODELAY on every connection (default on); off leaves Nagle on, so a small write waits "
                    "while an earlier small segment is unacknowledged")
+        ->type_name("on|off");
+    app.add_option("--smart-connect", smart_connect,
+                   "churn, pool: TCP_QUICKACK 0 before connect(), so the handshake's last ACK waits for the "
+                   "request and rides on it: SYN, SYN-ACK, request (default on); off sends the bare ACK first")
         ->type_name("on|off");
     app.add_flag("--no-nodelay", no_nodelay, "the same as --nodelay off (kept for old scripts)");
     app.add_flag("--quickack", opt.quickack,
@@ -145,6 +149,12 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
                    "churn, pool: local IPv4 addresses A[,B...] of this host; each new connection binds to the "
                    "next in turn (IP_BIND_ADDRESS_NO_PORT: the port is chosen per 4-tuple at connect())")
         ->type_name("A[,B...]");
+    std::string close_first = "client";
+    app.add_option("--close", close_first,
+                   "churn: who closes first. client (default): we close after the answer, and TIME-WAIT lands "
+                   "here, on our ports. server: every request says \"Connection: close\", the server closes "
+                   "first and keeps the TIME-WAIT, we read its FIN and close (what ab and HTTP/1.0 do)")
+        ->type_name("client|server");
     app.add_flag("--linger0", opt.linger0,
                  "SO_LINGER {1,0} before every close(): the close sends RST, this host keeps no TIME-WAIT, and "
                  "whatever was still queued is lost (the server reads ECONNRESET). churn, pool; bulk with --bytes");
@@ -199,9 +209,16 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     if (app.count("--source") && bulk) return bad("--source: only with --mode churn or pool");
     // Without --bytes a bulk run ends by the clock, and its close is an RST whatever --linger0 says
     // (BulkSender's destructor says why): the flag would change nothing, so it is refused, not ignored.
+    if (close_first != "client" && close_first != "server")
+        return bad("--close: must be 'client' or 'server', got '" + close_first + "'");
+    opt.close_server = close_first == "server";
+    if (opt.close_server && opt.mode != Options::Mode::Churn) return bad("--close server: only with --mode churn");
     if (opt.linger0 && bulk && !opt.bytes) return bad("--linger0: with --mode bulk, only together with --bytes");
 
     // ---- Nagle and the shape of the writes ----
+    if (smart_connect != "on" && smart_connect != "off")
+        return bad("--smart-connect: must be 'on' or 'off', got '" + smart_connect + "'");
+    opt.smart_connect = smart_connect == "on";
     if (nodelay != "on" && nodelay != "off") return bad("--nodelay: must be 'on' or 'off', got '" + nodelay + "'");
     // --no-nodelay is --nodelay off; with "--nodelay on" beside it one of them would be silently ignored.
     if (no_nodelay && app.count("--nodelay") && nodelay == "on") return bad("--no-nodelay: contradicts --nodelay on");

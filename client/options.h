@@ -37,6 +37,7 @@ struct Options {
     std::string cc;               // bulk: TCP_CONGESTION for the socket (empty = the namespace default)
     double sample_ms = 100;       // bulk: tcp_info sampling interval
     bool nodelay = true;          // --nodelay on|off (--no-nodelay = off): TCP_NODELAY on every connection
+    bool smart_connect = true;    // --smart-connect: the handshake's last ACK rides on the request (delay_handshake_ack)
     bool quickack = false;        // --quickack: TCP_QUICKACK set again after every read (conn.cc says why)
     Pattern pattern = Pattern::Single;
     Write write = Write::Single;
@@ -48,6 +49,7 @@ struct Options {
     std::string make_trace_path;  // --make-trace FILE: write a trace (trace_spec) and exit; "-" = stdout
     TraceSpec trace_spec;
     int mss = 0;                  // --mss: TCP_MAXSEG before every connect(), the MSS the SYN advertises; 0 = not set
+    bool close_server = false;    // --close server: "Connection: close" in every request, the server closes first
     bool linger0 = false;         // SO_LINGER {1, 0} before every close(): RST, no TIME-WAIT (bulk: with --bytes)
     std::vector<Endpoint> sources;  // --source: local IPv4 addresses (port 0), used in turn; empty = the kernel's choice
     uint64_t bytes = 0;           // bulk: send exactly this many bytes, then close (0 = for --duration)

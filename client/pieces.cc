@@ -16,7 +16,9 @@ std::string request_head(const Url& url, Shape s) {
     std::string method = s.body ? "POST " : "GET ";
     std::string length = s.body ? "Content-Length: " + std::to_string(s.body) + "\r\n" : "";
     std::string first = method + url.path + " HTTP/1.1\r\nHost: " + url.host_header + "\r\nUser-Agent:";
-    std::string rest = " churn-client\r\n" + length;
+    // "Connection: close" asks the server to close after its answer (RFC 9112 §9.6): the side that
+    // closes first is the side that keeps TIME-WAIT, so --close server moves it off our ports.
+    std::string rest = " churn-client\r\n" + length + (s.close ? "Connection: close\r\n" : "");
     size_t natural = first.size() + rest.size() + 2;  // + the blank line
     size_t pad = s.head > natural ? s.head - natural : 0;
     // Padding to the exact size asked: an "X-Pad: xxx" header when there is room for one (9 bytes with

@@ -37,6 +37,7 @@ namespace churn {
 struct Shape {
     uint32_t head = 0;
     uint32_t body = 0;
+    bool close = false;  // "Connection: close": the server closes after answering
 };
 
 struct Pieces {

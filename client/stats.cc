@@ -91,6 +91,8 @@ nlohmann::json stats_json(const Stats& s, const RunInfo& info) {
     j["write"] = info.write;
     j["nodelay"] = info.nodelay;
     j["quickack"] = info.quickack;
+    j["smart_connect"] = info.smart_connect;
+    j["close_first"] = info.close_server ? "server" : "client";
     j["pipeline"] = info.pipeline;
     // With --trace the sizes are per line, so there is no single head or body to report.
     j["head"] = info.trace_path.empty() ? nlohmann::json(info.head) : nlohmann::json(nullptr);

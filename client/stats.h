@@ -75,7 +75,8 @@ struct RunInfo {
     int mss = 0;  // --mss, 0 = not set (JSON null)
     // How the requests were written (client/pieces.h): --pattern, --write, --nodelay, --quickack.
     std::string pattern = "single", write = "single";
-    bool nodelay = true, quickack = false;
+    bool nodelay = true, quickack = false, smart_connect = true;
+    bool close_server = false;  // --close server: the requests said "Connection: close"
     uint32_t pipeline = 1, head = 0, body = 0;
     std::string trace_path;  // --trace, "" = none (JSON null)
     uint64_t trace_lines = 0;

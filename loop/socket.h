@@ -86,6 +86,9 @@ SockResult set_cork(int fd, bool on);
 // the kernel goes back to delaying ACKs by itself (socket.cc says when), so a receiver sets it again
 // after every read.
 SockResult set_quickack(int fd);
+// TCP_QUICKACK = 0 before connect(): the last ACK of the handshake waits for our first data and rides
+// on it, one packet fewer per connection (socket.cc says why this is worth a syscall).
+SockResult delay_handshake_ack(int fd);
 
 // sendmsg() of an iovec array, MSG_NOSIGNAL: writev() that cannot raise SIGPIPE. Ok with the bytes taken
 // (possibly fewer than all: the send buffer filled), WouldBlock (EAGAIN), or Error; EINTR is retried.
