@@ -42,7 +42,13 @@ BINARIES   := $(foreach m,$(MODULES),$(if $(wildcard $(m)/main.cc),$(BIN)/churn-
 .DEFAULT_GOAL := all
 
 all: build
-build: deps-build $(BINARIES)
+build: deps-build $(BINARIES) $(BIN)/bench-floor
+
+# make bench's yardstick (lab/bench_floor.cc): a client that only reads and writes. Built with the rest
+# so that it never rots unnoticed.
+$(BIN)/bench-floor: $(BUILD)/lab/bench_floor.o $(BUILD)/libloop.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) -o $@ $^ $(LDLIBS)
 
 help:
 	@echo "make compare       build, run churn then pooled under the same load, print the before/after table"

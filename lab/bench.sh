@@ -3,7 +3,12 @@
 #
 #   1. load generator, keep-alive:  churn-client --mode pool -c 50   vs  wrk -t1 -c50      (both -> nginx)
 #   2. server, keep-alive:          churn-server                     vs  nginx, 1 worker   (both under wrk)
-#   3. load generator, churn:       churn-client --mode churn -c 50  vs  ab -c 50 (no -k)  (both -> nginx)
+#   3. load generator, churn:       churn-client --mode churn --close server -c 50  vs  ab -c 50 (no -k)
+#                                   (both -> nginx, which closes first for both: like for like)
+#   4. reference, churn:            churn-client --mode churn -c 50 (the client closes first)  vs  ab
+#   5. reference, keep-alive:       churn-client --mode pool -c 50  vs  bench-floor -c 50 (the floor: a
+#                                   client that only reads and writes, lab/bench_floor.cc)
+# Pairs 4 and 5 have no target: they say what the targets of 3 and 1 are up against.
 #
 # PINNED: every client runs on CPU $CLI_CORE (taskset), every server on CPU $SRV_CORE, so that the two
 # ends of a pair never take each other's core: req/s then ranks the side under test, not the scheduler.
@@ -13,7 +18,7 @@
 # run (ABBA), so that a slow minute hurts both sides alike; medians and min-max are compared.
 #
 # Per run and for BOTH processes of the pair (the side under test and the end it talks to):
-#   rate         req/s (pairs 1, 2) or new connections/s (pair 3), from the client tool's own output
+#   rate         req/s (pairs 1, 2, 5) or new connections/s (pairs 3, 4), from the client tool's own output
 #   units        requests or connections the client completed: the denominator of everything per unit
 #   CPU          utime + stime: the server's from /proc/PID/stat before and after the run, the client's
 #                from the shell's `times` (children reaped; the client is our child, via taskset and
@@ -46,10 +51,14 @@ CLI_CORE=${CLI_CORE:-0}
 SRV_CORE=${SRV_CORE:-1}
 BENCH_PERF=${BENCH_PERF:-auto}
 BENCH_COUNT_RUNS=${BENCH_COUNT_RUNS:-1}  # extra runs per side with perf counting syscalls
+BENCH_PAIRS=${BENCH_PAIRS:-1 2 3 4 5}    # which pairs to run (a subset for a quick look; the report lists those)
 BENCH_C=50
 # nginx's body is inlined in its config (`return 200 "..."`), and one argument to sed is capped at
 # 128 KiB (MAX_ARG_STRLEN).
 [ "$SIZE" -le 65536 ] || { echo "bench: SIZE=$SIZE: the bench's nginx config supports up to 65536 bytes" >&2; exit 2; }
+for p in $BENCH_PAIRS; do
+  case $p in [1-5]) ;; *) echo "bench: BENCH_PAIRS='$BENCH_PAIRS': want pair numbers among 1 2 3 4 5" >&2; exit 2 ;; esac
+done
 case $BENCH_RUNS in ''|*[!0-9]*|0) echo "bench: BENCH_RUNS=$BENCH_RUNS: want a whole number >= 1" >&2; exit 2 ;; esac
 ncpu=$(nproc)
 for c in "$CLI_CORE" "$SRV_CORE"; do
@@ -66,7 +75,7 @@ export TW_REUSE=${TW_REUSE:-1}
 export PORT_RANGE=${PORT_RANGE:-"1024 65535"}
 
 BIN=${BIN:-build/bin}
-for b in "$BIN/churn-server" "$BIN/churn-client" "$BIN/churn-report"; do
+for b in "$BIN/churn-server" "$BIN/churn-client" "$BIN/churn-report" "$BIN/bench-floor"; do
   [ -x "$b" ] || { echo "bench: $b not found (run: make)" >&2; exit 1; }
 done
 for t in nginx wrk ab taskset; do
@@ -224,9 +233,12 @@ run() {
 
 # pair ID METRIC TESTED TARGET_RATE TARGET_CPU LABEL: TESTED is the process whose cost is compared
 # (cli or srv); TARGET_RATE = ours/peer rate, TARGET_CPU = peer/ours CPU per unit (issue 12's targets).
-printf 'pair\t1\treq/s\tcli\t1\t1.3\tkeep-alive client: churn-client --mode pool -c %s vs wrk -t1 -c%s (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
-printf 'pair\t2\treq/s\tsrv\t1\t1.2\tkeep-alive server: churn-server vs nginx, 1 worker (wrk -t1 -c%s)\n' $BENCH_C >> "$manifest"
-printf 'pair\t3\tconn/s\tcli\t1\t1.3\tnew connection per request: churn-client --mode churn -c %s vs ab -c %s, no -k (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
+want() { case " $BENCH_PAIRS " in *" $1 "*) return 0 ;; esac; return 1; }
+want 1 && printf 'pair\t1\treq/s\tcli\t1\t1.3\tkeep-alive client: churn-client --mode pool -c %s vs wrk -t1 -c%s (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
+want 2 && printf 'pair\t2\treq/s\tsrv\t1\t1.2\tkeep-alive server: churn-server vs nginx, 1 worker (wrk -t1 -c%s)\n' $BENCH_C >> "$manifest"
+want 3 && printf 'pair\t3\tconn/s\tcli\t1\t1.3\tnew connection per request, the server closes first: churn-client --mode churn --close server -c %s vs ab -c %s, no -k (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
+want 4 && printf 'pair\t4\tconn/s\tcli\t0\t0\treference: churn-client --mode churn -c %s (the client closes first: run-churn'"'"'s default) vs ab -c %s (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
+want 5 && printf 'pair\t5\treq/s\tcli\t0\t0\treference: churn-client --mode pool -c %s vs bench-floor -c %s, a client that only reads and writes (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
 
 # One side of one pair, one run.
 p1() {
@@ -248,16 +260,38 @@ p2() {
     peer) run 2 peer "$2" wrk "p2-peer-$2.txt" "$ngx_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$NGINX_URL" ;;
   esac
 }
+# Pairs 3 and 4: the same client and peer; only who closes first differs. ab sends HTTP/1.0, so nginx
+# closes first and keeps the TIME-WAIT; --close server makes churn-client do the same ("Connection:
+# close"), which is the like-for-like pair. run-churn's default, the client closing first, costs the
+# client more (connect() searches its own TIME-WAIT sockets for a free port, tcp_tw_reuse takes them
+# over) and nginx an extra read of our FIN: pair 4 shows by how much, with no target.
 p3() {
   case $1 in
     ours) run 3 ours "$2" json:handshakes_per_s:handshakes "p3-ours-$2.json" "$ngx_pid" "$BIN/churn-client" \
-            --mode churn -c $BENCH_C -d "$BENCH_D" -R 0 --quiet --json "$dir/p3-ours-$2.json" "$NGINX_URL" ;;
+            --mode churn --close server -c $BENCH_C -d "$BENCH_D" -R 0 --quiet --json "$dir/p3-ours-$2.json" "$NGINX_URL" ;;
     # -r: keep going on a receive error instead of aborting the whole run.
     peer) run 3 peer "$2" ab "p3-peer-$2.txt" "$ngx_pid" ab -r -c $BENCH_C -n "$AB_N" "$NGINX_URL" ;;
   esac
 }
+p4() {
+  case $1 in
+    ours) run 4 ours "$2" json:handshakes_per_s:handshakes "p4-ours-$2.json" "$ngx_pid" "$BIN/churn-client" \
+            --mode churn -c $BENCH_C -d "$BENCH_D" -R 0 --quiet --json "$dir/p4-ours-$2.json" "$NGINX_URL" ;;
+    peer) run 4 peer "$2" ab "p4-peer-$2.txt" "$ngx_pid" ab -r -c $BENCH_C -n "$AB_N" "$NGINX_URL" ;;
+  esac
+}
+# Pair 5: how far churn-client is from the least any client can do here (lab/bench_floor.cc). The floor
+# divided into wrk's CPU per request (pair 1) is the best ratio against wrk this kernel allows.
+p5() {
+  case $1 in
+    ours) run 5 ours "$2" json:rps:requests_ok "p5-ours-$2.json" "$ngx_pid" "$BIN/churn-client" --mode pool \
+            -c $BENCH_C -d "$BENCH_D" -R 0 --quiet --json "$dir/p5-ours-$2.json" "$NGINX_URL" ;;
+    peer) run 5 peer "$2" json:rps:requests_ok "p5-peer-$2.json" "$ngx_pid" "$BIN/bench-floor" \
+            -c $BENCH_C -d "$BENCH_D" --json "$dir/p5-peer-$2.json" "$LAB_SRV_IP:8081" ;;
+  esac
+}
 PERF_ON=0
-for p in p1 p2 p3; do
+for p in $(printf 'p%s ' $BENCH_PAIRS); do
   for n in $(seq 1 "$BENCH_RUNS"); do
     # ABBA: ours first on odd runs, the peer first on even ones, so neither always runs on a warmer machine.
     if [ $((n % 2)) = 1 ]; then $p ours "$n"; $p peer "$n"; else $p peer "$n"; $p ours "$n"; fi

@@ -57,7 +57,9 @@ std::string render_bench_table(const Bench& b) {
     for (const BenchPair& p : b.pairs) {
         out += "| " + p.id + " | " + p.label + " | " + p.metric + " | " + cell(spread(p.ours), 4) + " (n=" +
                std::to_string(p.ours.size()) + ") | " + cell(spread(p.peer), 4) + " (n=" + std::to_string(p.peer.size()) +
-               ") | " + ratio_cell(p.ratio()) + " | >= " + format_sig(p.target, 2) + "x | " + (p.met() ? "met" : "NOT met") +
+               ") | " + ratio_cell(p.ratio()) + " | " +
+               (p.target > 0 ? ">= " + format_sig(p.target, 2) + "x | " + (p.met() ? "met" : "NOT met")
+                             : std::string("- | reference")) +
                " |\n";
     }
 

@@ -1,0 +1,121 @@
+// bench_floor.cc: the least a keep-alive HTTP client can do per request, as a yardstick for `make bench`.
+//
+// It keeps C connections open and, for each answer, makes exactly the syscalls the protocol needs:
+// one read() of the answer and one write() of the next request, plus an epoll_wait() shared by however
+// many connections are ready. No parsing, no timestamps, no histogram, no timeouts: it is not a load
+// generator (a partial answer or a slow server would fool it; it stops with an error instead), only
+// the measure of what the kernel alone costs per request on this machine. churn-client's CPU per
+// request minus this one is what churn-client itself adds; wrk's minus this one is what wrk adds.
+//
+// Usage: bench-floor [-c 50] [-d 5] --json FILE ADDR:PORT     (numeric IPv4; a GET / per request)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "loop/cli.h"
+#include "loop/clock.h"
+
+namespace {
+
+int fail(const std::string& what) {
+    std::fprintf(stderr, "bench-floor: %s\n", what.c_str());
+    return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"bench-floor: a keep-alive client that does nothing but epoll_wait, read and write (make bench's floor)"};
+    unsigned conns = 50;
+    double duration_s = 5;
+    std::string target, json_path;
+    churn::cli::add_number(app, "-c,--connections", conns, "keep-alive connections (default 50)", 1u, 1000u);
+    churn::cli::add_number(app, "-d,--duration", duration_s, "seconds to run (default 5)", 0.1, 3600.0);
+    app.add_option("--json", json_path, "write {requests_ok, elapsed_s, rps, epoll_waits} here")->required();
+    app.add_option("ADDR:PORT", target, "numeric IPv4 address and port of an HTTP server")->required();
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        if (e.get_exit_code() == 0) return app.exit(e);
+        std::fprintf(stderr, "bench-floor: %s\n", e.what());
+        return 2;
+    }
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    size_t colon = target.rfind(':');
+    int port = colon == std::string::npos ? 0 : std::atoi(target.c_str() + colon + 1);
+    if (colon == std::string::npos || port <= 0 || port > 65535 ||
+        ::inet_pton(AF_INET, target.substr(0, colon).c_str(), &sa.sin_addr) != 1) {
+        std::fprintf(stderr, "bench-floor: want ADDR:PORT with a numeric IPv4 address, got '%s'\n", target.c_str());
+        return 2;
+    }
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    const std::string req = "GET / HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
+
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return fail(std::string("epoll_create1: ") + std::strerror(errno));
+    for (unsigned i = 0; i < conns; ++i) {
+        // A blocking connect: the handshakes are not what is measured, and this keeps the setup obvious.
+        int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) return fail(std::string("socket: ") + std::strerror(errno));
+        if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0)
+            return fail("connect(" + target + "): " + std::strerror(errno));
+        // As wrk and churn-client do: a request is one small write, never held back by Nagle.
+        int one = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        // Edge-triggered, registered once: no epoll_ctl per request, like churn-client.
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLET;
+        ev.data.fd = fd;
+        if (::epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) return fail(std::string("epoll_ctl(ADD): ") + std::strerror(errno));
+        if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return fail("write: short or failed");
+    }
+
+    // One read per answer is only right while every answer arrives whole in one read. nginx's answer to
+    // the same GET has the same size every time (its Date header is fixed-width), so the first one sets
+    // the size and any other size stops the run: the floor must never count what it did not get.
+    long answer_size = -1;
+    uint64_t requests = 0, waits = 0;
+    char buf[65536];
+    epoll_event events[256];
+    const uint64_t t0 = churn::mono_ns(), end = t0 + static_cast<uint64_t>(duration_s * 1e9);
+    uint64_t now = t0;
+    while (now < end) {
+        int n = ::epoll_wait(ep, events, 256, 1000);
+        ++waits;
+        if (n < 0 && errno != EINTR) return fail(std::string("epoll_wait: ") + std::strerror(errno));
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            ssize_t r = ::read(fd, buf, sizeof buf);
+            if (r <= 0) return fail(r == 0 ? "the server closed a connection" : std::string("read: ") + std::strerror(errno));
+            if (answer_size < 0) {
+                if (r < 12 || std::memcmp(buf, "HTTP/1.1 200", 12) != 0) return fail("the first answer is not HTTP/1.1 200");
+                answer_size = r;
+            } else if (r != answer_size) {
+                return fail("an answer of " + std::to_string(r) + " bytes after " + std::to_string(answer_size) +
+                            ": not one fixed-size answer per read, so this floor cannot count it");
+            }
+            ++requests;
+            if (::write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return fail("write: short or failed");
+        }
+        now = churn::mono_ns();
+    }
+    double elapsed = static_cast<double>(now - t0) / 1e9;
+    FILE* f = std::fopen(json_path.c_str(), "w");
+    if (!f) return fail("--json " + json_path + ": " + std::strerror(errno));
+    std::fprintf(f, "{\"requests_ok\": %llu, \"elapsed_s\": %.6f, \"rps\": %.1f, \"epoll_waits\": %llu, \"epoll_ctls\": %u}\n",
+                 static_cast<unsigned long long>(requests), elapsed, static_cast<double>(requests) / elapsed,
+                 static_cast<unsigned long long>(waits), conns);
+    std::fclose(f);
+    return 0;
+}
