@@ -54,7 +54,7 @@ public:
     // Churn: take `r` and open a new connection for it. Pool: open the keep-alive connection (no request).
     void begin(const Request* r);
     // Pool: send `r` on this idle, established connection.
-    void send(const Request& r);
+    void send(const Request& r, uint64_t now_us);
 
     void on_events(uint32_t events) override;
     // Called by the Load's sweep timer: give up on a phase that has run past its deadline.
@@ -74,7 +74,7 @@ public:
 private:
     void connect_socket();
     void on_connected();
-    void send_request();
+    void send_request(uint64_t now_us);
     void on_writable();
     void on_readable();
     void rearm_quickack();

@@ -138,12 +138,13 @@ bool Load::next_request(uint64_t now_us, Request& out) {
     return true;
 }
 
-void Load::dispatch() {
+void Load::dispatch(uint64_t now_us) {
     // Conn callbacks re-enter here (slot_free after a failed connect): one pass at a time.
     // While draining, requests already due still go out; next_request() creates no new ones.
     if (in_dispatch_ || finished_) return;
     in_dispatch_ = true;
-    uint64_t now = mono_us();
+    // now_us: a caller that has just read the clock (a response completed) passes its reading on.
+    uint64_t now = now_us ? now_us : mono_us();
     while (!free_.empty()) {
         if (opt_.mode == Options::Mode::Churn && now < paused_until_us_) break;
         Request r;
@@ -151,7 +152,7 @@ void Load::dispatch() {
         Conn* c = free_.back();
         free_.pop_back();
         if (opt_.mode == Options::Mode::Churn) c->begin(&r);
-        else c->send(r);
+        else c->send(r, now);
     }
     in_dispatch_ = false;
     // Sleep until the next thing that can make progress: the next request due, a retry coming of age,
@@ -185,9 +186,9 @@ bool Load::idle() const {
     return true;
 }
 
-void Load::slot_free(Conn& c) {
+void Load::slot_free(Conn& c, uint64_t now_us) {
     free_.push_back(&c);
-    dispatch();
+    dispatch(now_us);
     // -n N done (every request issued, none waiting or in flight): end the run now rather than idle
     // until --duration, so elapsed_s and rps describe the work done. `-n 1` against a large --size is
     // then one download, timed by request_us (and body_bytes / request_us is its throughput).

@@ -44,7 +44,7 @@ public:
     uint32_t per_send() const { return opt_.pipeline; }
 
     // ---- called by Conn ----
-    void slot_free(Conn& c);
+    void slot_free(Conn& c, uint64_t now_us = 0);
     void reconnect_later(Conn& c);
     void handshake_done(uint64_t connect_us, int source);
     // --source: the index of the local address the next connection binds to (in turn), -1 without it.
@@ -62,7 +62,7 @@ private:
         Request req;
         uint64_t not_before_us;
     };
-    void dispatch();
+    void dispatch(uint64_t now_us = 0);
     bool next_request(uint64_t now_us, Request& out);
     uint64_t intended(uint64_t k) const;
     uint64_t released(uint64_t now_us) const;
