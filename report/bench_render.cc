@@ -49,6 +49,27 @@ constexpr Cost kSyscallCosts[] = {Cost::Syscalls, Cost::Reads,     Cost::Writes,
                                   Cost::EpollCtls, Cost::Conn,     Cost::Other,  Cost::ProcIo,
                                   Cost::ReactorWaits};
 
+// The floor: a client pair whose peer is bench-floor (lab/bench_floor.cc, nothing but epoll_wait, read and
+// write) next to a client pair against wrk. wrk's CPU per request divided by the floor's is the largest
+// ratio ANY client could reach against wrk on this machine and kernel: the yardstick for pair 1's target.
+std::string render_floor(const Bench& b) {
+    const BenchPair *floor = nullptr, *vs_wrk = nullptr;
+    for (const BenchPair& p : b.pairs) {
+        if (p.tested != "cli") continue;
+        std::string peer = proc_name(p, "peer", "cli");
+        if (peer == "bench-floor") floor = &p;
+        if (peer == "wrk") vs_wrk = &p;
+    }
+    if (!floor || !vs_wrk) return "";
+    Spread f = floor->tested_cpu("peer"), ours = floor->tested_cpu("ours"), w = vs_wrk->tested_cpu("peer");
+    if (!f.n || !ours.n || !w.n || f.median <= 0) return "";
+    return "\n**The floor.** bench-floor, which only waits, reads and writes, costs " + format_sig(f.median, 3) +
+           " µs per request (pair " + floor->id + "), and wrk " + format_sig(w.median, 3) + " (pair " + vs_wrk->id +
+           "): no client can be cheaper than wrk by more than " + format_sig(w.median / f.median, 3) +
+           "x on this machine. churn-client costs " + format_sig(ours.median / f.median, 3) + "x the floor (pair " +
+           floor->id + ").\n";
+}
+
 }  // namespace
 
 std::string render_bench_table(const Bench& b) {
@@ -81,6 +102,8 @@ std::string render_bench_table(const Bench& b) {
                " | " + ratio_cell(p.cpu_ratio()) + " | " + target + " | " + verdict + " | " + o_ours + " | " + o_peer +
                " | " + cell(steal(p), 2) + " |\n";
     }
+
+    out += render_floor(b);
 
     out += "\n**Syscalls per unit**, medians. all: every syscall (perf, syscall tracepoints); read-like: read, readv, "
            "recvfrom, recvmsg; write-like: write, writev, sendto, sendmsg; conn: socket, connect, accept4, close, "

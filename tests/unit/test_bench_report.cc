@@ -161,6 +161,24 @@ TEST_CASE("bench: bad manifests name the line; old manifests still load", "[repo
     CHECK(b.pairs[0].tested_cpu("ours").n == 1);
     CHECK(b.pairs[0].cost("ours", "cli", Cost::Syscalls).median == Approx(3));
 
+    // A reference pair (targets 0) has no verdict; a floor pair beside a pair against wrk gives the best
+    // ratio any client could reach against wrk: wrk's CPU per request over the floor's.
+    d.file("w3.txt", "  100 requests in 1.00s, 1MB read\nRequests/sec: 100.00\n");
+    d.file("f.json", R"({"rps": 100, "requests_ok": 100})");
+    b = load(pair + "pair\t5\treq/s\tcli\t0\t0\tfloor\n" +
+             "run\t1\tours\tjson:rps:requests_ok\tf.json\tcli_name=churn-client\tcli_cpu_s=0.0004\n" +
+             "run\t1\tpeer\twrk\tw3.txt\tcli_name=wrk\tcli_cpu_s=0.0006\n" +
+             "run\t5\tours\tjson:rps:requests_ok\tf.json\tcli_name=churn-client\tcli_cpu_s=0.00044\n" +
+             "run\t5\tpeer\tjson:rps:requests_ok\tf.json\tcli_name=bench-floor\tcli_cpu_s=0.0004\n");
+    std::string md = render_bench_table(b);
+    CHECK_THAT(md, Catch::Contains("| - | reference |"));
+    CHECK_THAT(md, Catch::Contains("costs 4.00 µs per request (pair 5), and wrk 6.00 (pair 1): no client can be cheaper "
+                                   "than wrk by more than 1.5x on this machine. churn-client costs 1.1x the floor"));
+    CHECK(b.pairs[1].met());
+    // Without the floor pair, no such line.
+    b = load(pair + "run\t1\tpeer\twrk\tw3.txt\tcli_name=wrk\tcli_cpu_s=0.0006\n");
+    CHECK_THAT(render_bench_table(b), !Catch::Contains("The floor."));
+
     // The manifest of the three-run bench before issue 12: pair with 5 fields, the CPU as a bare fraction.
     b = load("pair\t1\treq/s\t1.1\told\nrun\t1\tours\twrk\tw.txt\t0.5\nrun\t1\tpeer\twrk\tw.txt\t1.0\n");
     CHECK(b.pairs[0].tested.empty());
