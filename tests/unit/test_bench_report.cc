@@ -173,7 +173,7 @@ TEST_CASE("bench: bad manifests name the line; old manifests still load", "[repo
     std::string md = render_bench_table(b);
     CHECK_THAT(md, Catch::Contains("| - | reference |"));
     CHECK_THAT(md, Catch::Contains("costs 4.00 µs per request (pair 5), and wrk 6.00 (pair 1): no client can be cheaper "
-                                   "than wrk by more than 1.5x on this machine. churn-client costs 1.1x the floor"));
+                                   "than wrk by more than 1.50x on this machine. churn-client costs 1.10x the floor"));
     CHECK(b.pairs[1].met());
     // Without the floor pair, no such line.
     b = load(pair + "run\t1\tpeer\twrk\tw3.txt\tcli_name=wrk\tcli_cpu_s=0.0006\n");
