@@ -35,10 +35,10 @@ run() {
   local f=$LAB_TMP/$name.pcap
   start_server
   : > "$LAB_TMP/cap.log"
-  # --snaplen 512 (every segment here is smaller): with the default 262144 each slot of the 8 MiB ring is
-  # sized for it, the ring holds 128 packets, and a capturer descheduled by a busy host drops the rest
-  # (measured: 32 of 160 with the capturer SIGSTOPped for a run; seen once unprovoked). At 512 it holds
-  # thousands: 0 dropped with the capturer stopped for the whole run.
+  # --snaplen 512 (every segment here is smaller): with the default 262144 the 8 MiB ring's slots are
+  # sized for big packets and it held 128 of them; a capturer descheduled by a busy host drops the rest
+  # (measured: 32 of 160 dropped with the capturer SIGSTOPped for a run; 23 and 32 also seen unprovoked).
+  # At 512 it holds thousands: 0 dropped with the capturer stopped for the whole run.
   "$PCAP" capture --netns "$LAB_CLI" -i "cl${RUNID}c" -w "$f" --snaplen 512 --seconds 30 --json "$LAB_TMP/$name.cap.json" \
     2> "$LAB_TMP/cap.log" &
   local cap=$!
@@ -98,7 +98,7 @@ assert_eq "smart: connections whose first segment after the SYN-ACK is the reque
 assert_eq "smart: connections with a bare ACK after the SYN-ACK" "$bare" 0
 assert_eq "smart: tshark SYNs" "$(tshark_count smart "$SYN")" $n
 assert_eq "smart: tshark requests at seq 1 ack 1" "$(tshark_count smart "$REQ")" $n
-assert_eq "smart: tshark bare handshake ACKs ($BARE)" "$(tshark_count smart "$BARE")" 0
+assert_eq "smart: tshark bare handshake ACKs (client, seq 1, ack 1, no payload)" "$(tshark_count smart "$BARE")" 0
 assert_eq "smart: connections the client FINs first (tshark)" "$(fin_first smart "$LAB_CLI_IP")" $n
 assert_eq "smart: client-host TIME-WAIT (churn-probe, dport 8080)" "$(tw "$LAB_CLI" --dport 8080)" $n
 assert_eq "smart: client-host TIME-WAIT (ss)" "$(tw_ss "$LAB_CLI" "( dport = :8080 )")" $n
