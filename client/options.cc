@@ -207,12 +207,12 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     if (!opt.cc.empty() && !bulk) return bad("--cc: only with --mode bulk");
     if (app.count("--bytes") && !bulk) return bad("--bytes: only with --mode bulk");
     if (app.count("--source") && bulk) return bad("--source: only with --mode churn or pool");
-    // Without --bytes a bulk run ends by the clock, and its close is an RST whatever --linger0 says
-    // (BulkSender's destructor says why): the flag would change nothing, so it is refused, not ignored.
     if (close_first != "client" && close_first != "server")
         return bad("--close: must be 'client' or 'server', got '" + close_first + "'");
     opt.close_server = close_first == "server";
     if (opt.close_server && opt.mode != Options::Mode::Churn) return bad("--close server: only with --mode churn");
+    // Without --bytes a bulk run ends by the clock, and its close is an RST whatever --linger0 says
+    // (BulkSender's destructor says why): the flag would change nothing, so it is refused, not ignored.
     if (opt.linger0 && bulk && !opt.bytes) return bad("--linger0: with --mode bulk, only together with --bytes");
 
     // ---- Nagle and the shape of the writes ----

@@ -102,6 +102,42 @@ TEST_CASE("churn-client cli: --mss in every mode, 88..32767 (what TCP_MAXSEG tak
     CHECK(c.err.find("must be between 88 and 32767, got 65535") != std::string::npos);
 }
 
+TEST_CASE("churn-client cli: --smart-connect on|off (default on), churn and pool", "[client][cli][smart]") {
+    CHECK(run_cli({U}).opt.smart_connect);
+    CHECK(run_cli({"--mode", "churn", U}).opt.smart_connect);
+    for (const char* mode : {"churn", "pool"}) {
+        Cli on = run_cli({"--mode", mode, "--smart-connect", "on", U});
+        INFO(mode << ": " << on.err);
+        REQUIRE(on.rc == -1);
+        CHECK(on.opt.smart_connect);
+        Cli off = run_cli({"--mode", mode, "--smart-connect", "off", U});
+        REQUIRE(off.rc == -1);
+        CHECK_FALSE(off.opt.smart_connect);
+    }
+    for (const char* bad : {"maybe", "", "ON", "1", "true", "on,off"})
+        check_bad({"--mode", "churn", "--smart-connect", bad, U}, "--smart-connect: must be 'on' or 'off'");
+    CHECK(run_cli({"--smart-connect", "maybe", U}).err ==
+          "churn-client: --smart-connect: must be 'on' or 'off', got 'maybe'\n");
+}
+
+TEST_CASE("churn-client cli: --close client|server (default client); server only in churn", "[client][cli][close]") {
+    CHECK_FALSE(run_cli({"--mode", "churn", U}).opt.close_server);
+    Cli c = run_cli({"--mode", "churn", "--close", "server", U});
+    REQUIRE(c.rc == -1);
+    CHECK(c.opt.close_server);
+    Cli k = run_cli({"--mode", "churn", "--close", "client", U});
+    REQUIRE(k.rc == -1);
+    CHECK_FALSE(k.opt.close_server);
+    for (const char* bad : {"x", "", "Server", "both", "server,client"})
+        check_bad({"--mode", "churn", "--close", bad, U}, "--close: must be 'client' or 'server'");
+    CHECK(run_cli({"--mode", "churn", "--close", "x", U}).err ==
+          "churn-client: --close: must be 'client' or 'server', got 'x'\n");
+    // A pool keeps its connections open: nobody closes per request, so "server first" has no meaning.
+    check_bad({"--mode", "pool", "--close", "server", U}, "--close server: only with --mode churn");
+    check_bad({"--close", "server", U}, "--close server: only with --mode churn");  // pool is the default
+    check_bad({"--mode", "bulk", "--close", "server", U}, "--close server: only with --mode churn");
+}
+
 TEST_CASE("churn-client cli: the checks that were in main.cc still hold", "[client][cli]") {
     check_bad({"--mode", "churn", "--cc", "bbr", U}, "--cc: only with --mode bulk");
     check_bad({"--mode", "foo", U}, "--mode");
@@ -109,7 +145,7 @@ TEST_CASE("churn-client cli: the checks that were in main.cc still hold", "[clie
     check_bad({"--mode", "churn"}, "URL");
     Cli h = run_cli({"--help"});
     CHECK(h.rc == 0);
-    for (const char* flag : {"--linger0", "--source", "--bytes", "--mss"}) CHECK(h.out.find(flag) != std::string::npos);
+    for (const char* flag : {"--linger0", "--source", "--bytes", "--mss", "--smart-connect", "--close"}) CHECK(h.out.find(flag) != std::string::npos);
 }
 
 TEST_CASE("parse_sources: the pure helper", "[client][cli]") {

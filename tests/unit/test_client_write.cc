@@ -38,6 +38,7 @@ struct Parsed {
     size_t head;
     uint64_t body;
     std::string method;
+    bool keep_alive;  // false when the server will close after answering (Connection: close)
 };
 std::vector<Parsed> server_view(const std::string& bytes) {
     std::vector<Parsed> out;
@@ -48,7 +49,8 @@ std::vector<Parsed> server_view(const std::string& bytes) {
         INFO("parsing: " << std::string(rest.substr(0, 200)));
         REQUIRE(r.status == churn::http::Parse::Complete);
         REQUIRE(r.request.total_bytes() <= rest.size());
-        out.push_back({r.request.header_bytes, r.request.content_length, std::string(r.request.method)});
+        out.push_back({r.request.header_bytes, r.request.content_length, std::string(r.request.method),
+                       r.request.keep_alive});
         rest.remove_prefix(r.request.total_bytes());
     }
     return out;
@@ -238,6 +240,62 @@ TEST_CASE("pieces: --head pads to exactly the size asked, every size, still vali
     }
     CHECK(churn::request_head(url(), Shape{8192, 16}).size() == 8192);
     CHECK(churn::request_head(url(), Shape{120, 16}).find("X-Pad: ") != std::string::npos);
+}
+
+// --close server: the request itself asks the server to close first (RFC 9112 §9.6), so the server keeps
+// the TIME-WAIT. One header, once, and --head still means the exact size of the head.
+size_t count_of(const std::string& hay, const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = hay.find(needle); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+    return n;
+}
+
+TEST_CASE("pieces: --close server puts Connection: close in the head, once; without it, never", "[client][close]") {
+    const std::string header = "\r\nConnection: close\r\n";
+    for (uint32_t body : {0u, 16u}) {
+        std::string with = churn::request_head(url(), Shape{0, body, true});
+        INFO("body " << body << ": " << with);
+        CHECK(count_of(with, header) == 1);
+        CHECK(count_of(with, "Connection:") == 1);
+        auto v = server_view(with + std::string(body, 'b'));
+        REQUIRE(v.size() == 1);
+        CHECK_FALSE(v[0].keep_alive);  // churn-server reads it as "close after this answer"
+        CHECK(v[0].body == body);
+        std::string without = churn::request_head(url(), Shape{0, body, false});
+        CHECK(without.find("Connection") == std::string::npos);
+        CHECK(server_view(without + std::string(body, 'b'))[0].keep_alive);
+        // The header is the only difference: 19 bytes.
+        CHECK(with.size() == without.size() + std::string("Connection: close\r\n").size());
+    }
+    // Shape{} and Shape{h, b} keep meaning keep-alive: the field defaults to false.
+    CHECK(churn::request_head(url(), Shape{120, 16}).find("Connection") == std::string::npos);
+}
+
+TEST_CASE("pieces: --head pads to exactly the size asked with Connection: close too", "[client][close]") {
+    for (uint32_t body : {0u, 16u}) {
+        size_t natural = churn::request_head(url(), Shape{0, body, true}).size();
+        CHECK(churn::request_head(url(), Shape{1, body, true}).size() == natural);
+        for (size_t target = natural; target < natural + 40; ++target) {
+            std::string h = churn::request_head(url(), Shape{static_cast<uint32_t>(target), body, true});
+            INFO("body " << body << " target " << target << ": " << h);
+            CHECK(h.size() == target);
+            CHECK(count_of(h, "\r\nConnection: close\r\n") == 1);
+            auto v = server_view(h + std::string(body, 'b'));
+            REQUIRE(v.size() == 1);
+            CHECK(v[0].head == target);
+            CHECK_FALSE(v[0].keep_alive);
+        }
+    }
+    std::string big = churn::request_head(url(), Shape{8192, 16, true});
+    CHECK(big.size() == 8192);
+    CHECK(count_of(big, "\r\nConnection: close\r\n") == 1);
+    // build_pieces carries the flag into the head it cuts (load.cc builds every request this way).
+    for (auto pattern : {Options::Pattern::Single, Options::Pattern::Split}) {
+        Pieces p = churn::build_pieces(pattern, url(), Shape{120, 16, true}, 1);
+        std::string all = concat_pieces(p);
+        CHECK(count_of(all, "\r\nConnection: close\r\n") == 1);
+        CHECK(all.size() == 120 + 16);
+    }
 }
 
 TEST_CASE("pieces: split is head then body, two pieces, one request", "[client][nagle]") {
