@@ -224,7 +224,8 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     if (no_nodelay && app.count("--nodelay") && nodelay == "on") return bad("--no-nodelay: contradicts --nodelay on");
     opt.nodelay = nodelay == "on" && !no_nodelay;
     // The request shapes are HTTP's: a bulk sender has no requests to shape, no responses to ACK.
-    for (const char* name : {"--pattern", "--write", "--cork", "--body", "--head", "--pipeline", "--trace", "--quickack"})
+    for (const char* name : {"--pattern", "--write", "--cork", "--body", "--head", "--pipeline", "--trace", "--quickack",
+                             "--smart-connect"})
         if (app.count(name) && bulk) return bad(std::string(name) + ": only with --mode churn or pool");
     opt.pattern = pattern == "split" ? Options::Pattern::Split
                   : pattern == "pipeline" ? Options::Pattern::Pipeline : Options::Pattern::Single;
@@ -238,6 +239,10 @@ int parse_client_cli(int argc, const char* const* argv, Options& opt, std::ostre
     if (app.count("--pipeline") && opt.pattern != Options::Pattern::Pipeline)
         return bad("--pipeline: only with --pattern pipeline");
     if (opt.pattern == Options::Pattern::Pipeline) opt.pipeline = app.count("--pipeline") ? opt.pipeline : 4;
+    // The server closes after the first answer of a "Connection: close" request: the rest of a pipeline
+    // would never be answered.
+    if (opt.close_server && opt.pattern == Options::Pattern::Pipeline)
+        return bad("--close server: the server closes after the first answer, so --pattern pipeline cannot work");
     // split's second piece is the body: 16 bytes unless told, and never none (there would be no split).
     if (opt.pattern == Options::Pattern::Split && !app.count("--body") && !tracing) opt.body = 16;
     if (opt.pattern == Options::Pattern::Split && app.count("--body") && opt.body == 0)

@@ -136,6 +136,9 @@ TEST_CASE("churn-client cli: --close client|server (default client); server only
     check_bad({"--mode", "pool", "--close", "server", U}, "--close server: only with --mode churn");
     check_bad({"--close", "server", U}, "--close server: only with --mode churn");  // pool is the default
     check_bad({"--mode", "bulk", "--close", "server", U}, "--close server: only with --mode churn");
+    check_bad({"--mode", "churn", "--close", "server", "--pattern", "pipeline", U},
+              "--close server: the server closes after the first answer, so --pattern pipeline cannot work");
+    check_bad({"--mode", "bulk", "--smart-connect", "off", U}, "--smart-connect: only with --mode churn or pool");
 }
 
 TEST_CASE("churn-client cli: the checks that were in main.cc still hold", "[client][cli]") {
