@@ -8,7 +8,8 @@
 #   4. reference, churn:            churn-client --mode churn -c 50 (the client closes first)  vs  ab
 #   5. reference, keep-alive:       churn-client --mode pool -c 50  vs  bench-floor -c 50 (the floor: a
 #                                   client that only reads and writes, lab/bench_floor.cc)
-# Pairs 4 and 5 have no target: they say what the targets of 3 and 1 are up against.
+#   6. reference, keep-alive:       churn-server  vs  bench-floor --serve (the server's floor)  (under wrk)
+# Pairs 4 to 6 have no target: they say what the targets of 3, 1 and 2 are up against.
 #
 # PINNED: every client runs on CPU $CLI_CORE (taskset), every server on CPU $SRV_CORE, so that the two
 # ends of a pair never take each other's core: req/s then ranks the side under test, not the scheduler.
@@ -18,7 +19,7 @@
 # run (ABBA), so that a slow minute hurts both sides alike; medians and min-max are compared.
 #
 # Per run and for BOTH processes of the pair (the side under test and the end it talks to):
-#   rate         req/s (pairs 1, 2, 5) or new connections/s (pairs 3, 4), from the client tool's own output
+#   rate         req/s (pairs 1, 2, 5, 6) or new connections/s (pairs 3, 4), from the client tool's own output
 #   units        requests or connections the client completed: the denominator of everything per unit
 #   CPU          utime + stime: the server's from /proc/PID/stat before and after the run, the client's
 #                from the shell's `times` (children reaped; the client is our child, via taskset and
@@ -51,13 +52,13 @@ CLI_CORE=${CLI_CORE:-0}
 SRV_CORE=${SRV_CORE:-1}
 BENCH_PERF=${BENCH_PERF:-auto}
 BENCH_COUNT_RUNS=${BENCH_COUNT_RUNS:-1}  # extra runs per side with perf counting syscalls
-BENCH_PAIRS=${BENCH_PAIRS:-1 2 3 4 5}    # which pairs to run (a subset for a quick look; the report lists those)
+BENCH_PAIRS=${BENCH_PAIRS:-1 2 3 4 5 6}    # which pairs to run (a subset for a quick look; the report lists those)
 BENCH_C=50
 # nginx's body is inlined in its config (`return 200 "..."`), and one argument to sed is capped at
 # 128 KiB (MAX_ARG_STRLEN).
 [ "$SIZE" -le 65536 ] || { echo "bench: SIZE=$SIZE: the bench's nginx config supports up to 65536 bytes" >&2; exit 2; }
 for p in $BENCH_PAIRS; do
-  case $p in [1-5]) ;; *) echo "bench: BENCH_PAIRS='$BENCH_PAIRS': want pair numbers among 1 2 3 4 5" >&2; exit 2 ;; esac
+  case $p in [1-6]) ;; *) echo "bench: BENCH_PAIRS='$BENCH_PAIRS': want pair numbers among 1 2 3 4 5 6" >&2; exit 2 ;; esac
 done
 case $BENCH_RUNS in ''|*[!0-9]*|0) echo "bench: BENCH_RUNS=$BENCH_RUNS: want a whole number >= 1" >&2; exit 2 ;; esac
 ncpu=$(nproc)
@@ -125,17 +126,22 @@ done
 allowed() { awk '/^Cpus_allowed_list/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
 
 srv_pid=
-churn_server_start() {
-  local n=$1
-  ip netns exec "$LAB_SRV" taskset -c "$SRV_CORE" "$BIN/churn-server" --listen "$LAB_SRV_IP:8080" --size "$SIZE" \
-    --duration 600 --json "$dir/p2-ours-$n.server.json" > "$dir/p2-ours-$n.server.log" 2>&1 &
+# server_start BASE CMD...: a server on the server host, pinned to SRV_CORE, its output in BASE.server.log;
+# returns once it says "listening on". server_stop: SIGTERM (both servers write their JSON then).
+server_start() {
+  local base=$1; shift
+  ip netns exec "$LAB_SRV" taskset -c "$SRV_CORE" "$@" > "$dir/$base.server.log" 2>&1 &
   srv_pid=$!
   local _
-  for _ in $(seq 1 100); do grep -q "listening on" "$dir/p2-ours-$n.server.log" && return 0; sleep 0.05; done
-  echo "bench: churn-server not ready:" >&2; cat "$dir/p2-ours-$n.server.log" >&2
+  for _ in $(seq 1 100); do grep -q "listening on" "$dir/$base.server.log" && return 0; sleep 0.05; done
+  echo "bench: server not ready: $*" >&2; cat "$dir/$base.server.log" >&2
   return 1
 }
-churn_server_stop() { kill -TERM "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null; }
+server_stop() { kill -TERM "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null; }
+churn_server_start() {
+  server_start "$1" "$BIN/churn-server" --listen "$LAB_SRV_IP:8080" --size "$SIZE" --duration 600 \
+    --json "$dir/$1.server.json"
+}
 
 # ---- what one process costs ----
 clk_tck=$(getconf CLK_TCK)
@@ -239,6 +245,7 @@ want 2 && printf 'pair\t2\treq/s\tsrv\t1\t1.2\tkeep-alive server: churn-server v
 want 3 && printf 'pair\t3\tconn/s\tcli\t1\t1.3\tnew connection per request, the server closes first: churn-client --mode churn --close server -c %s vs ab -c %s, no -k (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
 want 4 && printf 'pair\t4\tconn/s\tcli\t0\t0\treference: churn-client --mode churn -c %s (the client closes first: run-churn'"'"'s default) vs ab -c %s (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
 want 5 && printf 'pair\t5\treq/s\tcli\t0\t0\treference: churn-client --mode pool -c %s vs bench-floor -c %s, a client that only reads and writes (-> nginx)\n' $BENCH_C $BENCH_C >> "$manifest"
+want 6 && printf 'pair\t6\treq/s\tsrv\t0\t0\treference: churn-server vs bench-floor --serve, a server that only reads and writes (wrk -t1 -c%s)\n' $BENCH_C >> "$manifest"
 
 # One side of one pair, one run.
 p1() {
@@ -250,15 +257,18 @@ p1() {
 }
 p2() {
   case $1 in
-    ours) churn_server_start "$2" || { failed=1; return; }
+    ours) churn_server_start "p2-ours-$2" || { failed=1; return; }
           run 2 ours "$2" wrk "p2-ours-$2.txt" "$srv_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
-          churn_server_stop
-          # The server's reactor counts, from its own JSON (written at SIGTERM), onto the run's line.
-          local w c
-          w=$(json_num "$dir/p2-ours-$2.server.json" epoll_waits); c=$(json_num "$dir/p2-ours-$2.server.json" epoll_ctls)
-          [ -n "$w" ] && sed -i "\$s/\$/\tsrv_reactor_waits=$w\tsrv_reactor_ctls=$c/" "$manifest" ;;
+          server_stop; srv_counts "p2-ours-$2" ;;
     peer) run 2 peer "$2" wrk "p2-peer-$2.txt" "$ngx_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$NGINX_URL" ;;
   esac
+}
+# srv_counts BASE: the server's own epoll_wait/epoll_ctl counts, from its JSON (written at SIGTERM), onto
+# the run's line in the manifest.
+srv_counts() {
+  local w c
+  w=$(json_num "$dir/$1.server.json" epoll_waits); c=$(json_num "$dir/$1.server.json" epoll_ctls)
+  [ -n "$w" ] && sed -i "\$s/\$/\tsrv_reactor_waits=$w\tsrv_reactor_ctls=$c/" "$manifest"
 }
 # Pairs 3 and 4: the same client and peer; only who closes first differs. ab sends HTTP/1.0, so nginx
 # closes first and keeps the TIME-WAIT; --close server makes churn-client do the same ("Connection:
@@ -288,6 +298,19 @@ p5() {
             -c $BENCH_C -d "$BENCH_D" -R 0 --quiet --json "$dir/p5-ours-$2.json" "$NGINX_URL" ;;
     peer) run 5 peer "$2" json:rps:requests_ok "p5-peer-$2.json" "$ngx_pid" "$BIN/bench-floor" \
             -c $BENCH_C -d "$BENCH_D" --json "$dir/p5-peer-$2.json" "$LAB_SRV_IP:8081" ;;
+  esac
+}
+# Pair 6: the server's floor, bench-floor --serve (one read and one write per request, nothing else),
+# under the same wrk. nginx's CPU per request (pair 2) over the floor's bounds pair 2's ratio.
+p6() {
+  case $1 in
+    ours) churn_server_start "p6-ours-$2" || { failed=1; return; }
+          run 6 ours "$2" wrk "p6-ours-$2.txt" "$srv_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
+          server_stop; srv_counts "p6-ours-$2" ;;
+    peer) server_start "p6-peer-$2" "$BIN/bench-floor" --serve --size "$SIZE" -d 600 \
+            --json "$dir/p6-peer-$2.server.json" "$LAB_SRV_IP:8080" || { failed=1; return; }
+          run 6 peer "$2" wrk "p6-peer-$2.txt" "$srv_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
+          server_stop; srv_counts "p6-peer-$2" ;;
   esac
 }
 PERF_ON=0

@@ -1,13 +1,20 @@
-// bench_floor.cc: the least a keep-alive HTTP client can do per request, as a yardstick for `make bench`.
+// bench_floor.cc: the least a keep-alive HTTP client, or server, can do per request: `make bench`'s yardstick.
 //
-// It keeps C connections open and, for each answer, makes exactly the syscalls the protocol needs:
+// Client (the default): it keeps C connections open and, for each answer, makes exactly the syscalls the
+// protocol needs:
 // one read() of the answer and one write() of the next request, plus an epoll_wait() shared by however
 // many connections are ready. No parsing, no timestamps, no histogram, no timeouts: it is not a load
 // generator (a partial answer or a slow server would fool it; it stops with an error instead), only
 // the measure of what the kernel alone costs per request on this machine. churn-client's CPU per
 // request minus this one is what churn-client itself adds; wrk's minus this one is what wrk adds.
 //
-// Usage: bench-floor [-c 50] [-d 5] --json FILE ADDR:PORT     (numeric IPv4; a GET / per request)
+// Server (--serve): accepts keep-alive connections and answers every read with one fixed answer of
+// --size body bytes: one read() and one write() per request, no parsing, no timeouts. It trusts each
+// read to hold exactly one whole request (wrk's, one small write each) and stops with an error when a
+// read does not end a request, rather than answer what it did not get.
+//
+// Usage: bench-floor [-c 50] [-d 5] --json FILE ADDR:PORT             (client: a GET / per request)
+//        bench-floor --serve [--size 64] [-d 5] --json FILE ADDR:PORT (server)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -16,6 +23,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -27,9 +35,88 @@
 
 namespace {
 
+// SIGTERM ends the server floor's loop (make bench stops it so), and the JSON is still written.
+volatile std::sig_atomic_t stop_requested = 0;
+void on_term(int) { stop_requested = 1; }
+
 int fail(const std::string& what) {
     std::fprintf(stderr, "bench-floor: %s\n", what.c_str());
     return 1;
+}
+
+// The server floor: listen, accept, and per readable connection one read() and one write().
+int serve(const sockaddr_in& sa, const std::string& target, size_t size, double duration_s, const std::string& json_path) {
+    std::string body(size, 'x');
+    const std::string answer = "HTTP/1.1 200 OK\r\nServer: bench-floor\r\nContent-Type: text/plain\r\nContent-Length: " +
+                               std::to_string(size) + "\r\n\r\n" + body;
+    int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (lfd < 0) return fail(std::string("socket: ") + std::strerror(errno));
+    int one = 1;
+    ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // Accepted sockets inherit TCP_NODELAY from the listener on Linux: no setsockopt per connection.
+    ::setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::bind(lfd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) < 0 || ::listen(lfd, 1024) < 0)
+        return fail("bind/listen(" + target + "): " + std::strerror(errno));
+    int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return fail(std::string("epoll_create1: ") + std::strerror(errno));
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLET;
+    ev.data.fd = lfd;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+    // No SA_RESTART: the signal must interrupt epoll_wait (EINTR) so the loop sees the flag at once.
+    struct sigaction sact {};
+    sact.sa_handler = on_term;
+    ::sigaction(SIGTERM, &sact, nullptr);
+    std::printf("listening on %s\n", target.c_str());
+    std::fflush(stdout);
+
+    uint64_t requests = 0, waits = 0, ctls = 1;
+    char buf[65536];
+    epoll_event events[256];
+    const uint64_t t0 = churn::mono_ns(), end = t0 + static_cast<uint64_t>(duration_s * 1e9);
+    uint64_t now = t0;
+    while (now < end && !stop_requested) {
+        int n = ::epoll_wait(ep, events, 256, 1000);
+        ++waits;
+        if (n < 0 && errno != EINTR) return fail(std::string("epoll_wait: ") + std::strerror(errno));
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            if (fd == lfd) {
+                // Edge-triggered: accept until EAGAIN, or a connection that came with this edge is lost.
+                for (;;) {
+                    int c = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                    if (c < 0) break;
+                    epoll_event cev{};
+                    cev.events = EPOLLIN | EPOLLET;
+                    cev.data.fd = c;
+                    ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+                    ++ctls;
+                }
+                continue;
+            }
+            ssize_t r = ::read(fd, buf, sizeof buf);
+            if (r == 0 || (r < 0 && errno != EAGAIN)) {  // the client went away: close() drops it from epoll
+                ::close(fd);
+                continue;
+            }
+            if (r < 0) continue;
+            if (r < 4 || std::memcmp(buf + r - 4, "\r\n\r\n", 4) != 0)
+                return fail("a read of " + std::to_string(r) + " bytes that does not end a request: this floor "
+                            "answers one whole request per read and cannot serve this client");
+            ++requests;
+            if (::write(fd, answer.data(), answer.size()) != static_cast<ssize_t>(answer.size()))
+                return fail("write: short or failed");
+        }
+        now = churn::mono_ns();
+    }
+    double elapsed = static_cast<double>(now - t0) / 1e9;
+    FILE* f = std::fopen(json_path.c_str(), "w");
+    if (!f) return fail("--json " + json_path + ": " + std::strerror(errno));
+    std::fprintf(f, "{\"requests_ok\": %llu, \"elapsed_s\": %.6f, \"rps\": %.1f, \"epoll_waits\": %llu, \"epoll_ctls\": %llu}\n",
+                 static_cast<unsigned long long>(requests), elapsed, static_cast<double>(requests) / elapsed,
+                 static_cast<unsigned long long>(waits), static_cast<unsigned long long>(ctls));
+    std::fclose(f);
+    return 0;
 }
 
 }  // namespace
@@ -39,8 +126,12 @@ int main(int argc, char** argv) {
     unsigned conns = 50;
     double duration_s = 5;
     std::string target, json_path;
+    bool server = false;
+    size_t size = 64;
     churn::cli::add_number(app, "-c,--connections", conns, "keep-alive connections (default 50)", 1u, 1000u);
     churn::cli::add_number(app, "-d,--duration", duration_s, "seconds to run (default 5)", 0.1, 3600.0);
+    app.add_flag("--serve", server, "be the server floor: listen on ADDR:PORT, one read and one write per request");
+    churn::cli::add_number(app, "--size", size, "--serve: body bytes of the answer (default 64)", size_t{0}, size_t{65536});
     app.add_option("--json", json_path, "write {requests_ok, elapsed_s, rps, epoll_waits} here")->required();
     app.add_option("ADDR:PORT", target, "numeric IPv4 address and port of an HTTP server")->required();
     try {
@@ -60,6 +151,7 @@ int main(int argc, char** argv) {
         return 2;
     }
     sa.sin_port = htons(static_cast<uint16_t>(port));
+    if (server) return serve(sa, target, size, duration_s, json_path);
     const std::string req = "GET / HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
 
     int ep = ::epoll_create1(EPOLL_CLOEXEC);

@@ -4,6 +4,7 @@
 // under test (with the other end's beside it), and the syscalls per unit of every process, next to the
 // floor: one read and one write per request on a keep-alive connection.
 #include <nlohmann/json.hpp>
+#include <tuple>
 
 #include "report/bench.h"
 #include "report/table.h"
@@ -49,25 +50,32 @@ constexpr Cost kSyscallCosts[] = {Cost::Syscalls, Cost::Reads,     Cost::Writes,
                                   Cost::EpollCtls, Cost::Conn,     Cost::Other,  Cost::ProcIo,
                                   Cost::ReactorWaits};
 
-// The floor: a client pair whose peer is bench-floor (lab/bench_floor.cc, nothing but epoll_wait, read and
-// write) next to a client pair against wrk. wrk's CPU per request divided by the floor's is the largest
-// ratio ANY client could reach against wrk on this machine and kernel: the yardstick for pair 1's target.
+// The floor: a pair whose peer is bench-floor (lab/bench_floor.cc: nothing but epoll_wait, read and write)
+// next to a pair against the well-known peer on the same side: wrk for a client, nginx for a server. The
+// peer's CPU per request divided by the floor's is the largest ratio ANY program could reach against that
+// peer on this machine and kernel: the yardstick for pair 1's and pair 2's targets.
 std::string render_floor(const Bench& b) {
-    const BenchPair *floor = nullptr, *vs_wrk = nullptr;
-    for (const BenchPair& p : b.pairs) {
-        if (p.tested != "cli") continue;
-        std::string peer = proc_name(p, "peer", "cli");
-        if (peer == "bench-floor") floor = &p;
-        if (peer == "wrk") vs_wrk = &p;
+    std::string out;
+    for (const auto& [role, peer_name, who] : {std::tuple<std::string, std::string, std::string>{"cli", "wrk", "client"},
+                                                {"srv", "nginx", "server"}}) {
+        const BenchPair *floor = nullptr, *vs_peer = nullptr;
+        for (const BenchPair& p : b.pairs) {
+            if (p.tested != role) continue;
+            std::string peer = proc_name(p, "peer", role);
+            if (peer == "bench-floor") floor = &p;
+            if (peer == peer_name) vs_peer = &p;
+        }
+        if (!floor || !vs_peer) continue;
+        Spread f = floor->tested_cpu("peer"), ours = floor->tested_cpu("ours"), w = vs_peer->tested_cpu("peer");
+        if (!f.n || !ours.n || !w.n || f.median <= 0) continue;
+        std::string name = proc_name(*floor, "ours", role);
+        out += "\n**The " + who + "'s floor.** bench-floor, which only waits, reads and writes, costs " +
+               format_sig(f.median, 3) + " µs per request (pair " + floor->id + "), and " + peer_name + " " +
+               format_sig(w.median, 3) + " (pair " + vs_peer->id + "): no " + who + " can be cheaper than " + peer_name +
+               " by more than " + format_sig(w.median / f.median, 3) + "x on this machine. " + name + " costs " +
+               format_sig(ours.median / f.median, 3) + "x the floor (pair " + floor->id + ").\n";
     }
-    if (!floor || !vs_wrk) return "";
-    Spread f = floor->tested_cpu("peer"), ours = floor->tested_cpu("ours"), w = vs_wrk->tested_cpu("peer");
-    if (!f.n || !ours.n || !w.n || f.median <= 0) return "";
-    return "\n**The floor.** bench-floor, which only waits, reads and writes, costs " + format_sig(f.median, 3) +
-           " µs per request (pair " + floor->id + "), and wrk " + format_sig(w.median, 3) + " (pair " + vs_wrk->id +
-           "): no client can be cheaper than wrk by more than " + format_sig(w.median / f.median, 3) +
-           "x on this machine. churn-client costs " + format_sig(ours.median / f.median, 3) + "x the floor (pair " +
-           floor->id + ").\n";
+    return out;
 }
 
 }  // namespace

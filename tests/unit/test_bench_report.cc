@@ -172,12 +172,21 @@ TEST_CASE("bench: bad manifests name the line; old manifests still load", "[repo
              "run\t5\tpeer\tjson:rps:requests_ok\tf.json\tcli_name=bench-floor\tcli_cpu_s=0.0004\n");
     std::string md = render_bench_table(b);
     CHECK_THAT(md, Catch::Contains("| - | reference |"));
-    CHECK_THAT(md, Catch::Contains("costs 4.00 µs per request (pair 5), and wrk 6.00 (pair 1): no client can be cheaper "
+    CHECK_THAT(md, Catch::Contains("**The client's floor.** bench-floor, which only waits, reads and writes, costs 4.00 µs per request (pair 5), and wrk 6.00 (pair 1): no client can be cheaper "
                                    "than wrk by more than 1.50x on this machine. churn-client costs 1.10x the floor"));
     CHECK(b.pairs[1].met());
+    // The same for a server: nginx's CPU per request over the server floor's.
+    b = load("pair\t2\treq/s\tsrv\t1\t1.2\ts\npair\t6\treq/s\tsrv\t0\t0\tsfloor\n"
+             "run\t2\tpeer\twrk\tw3.txt\tsrv_name=nginx\tsrv_cpu_s=0.0005\n"
+             "run\t6\tours\twrk\tw3.txt\tsrv_name=churn-server\tsrv_cpu_s=0.00042\n"
+             "run\t6\tpeer\twrk\tw3.txt\tsrv_name=bench-floor\tsrv_cpu_s=0.0004\n");
+    CHECK_THAT(render_bench_table(b), Catch::Contains("**The server's floor.** bench-floor, which only waits, reads and "
+                                                      "writes, costs 4.00 µs per request (pair 6), and nginx 5.00 (pair 2): "
+                                                      "no server can be cheaper than nginx by more than 1.25x on this "
+                                                      "machine. churn-server costs 1.05x the floor (pair 6)."));
     // Without the floor pair, no such line.
     b = load(pair + "run\t1\tpeer\twrk\tw3.txt\tcli_name=wrk\tcli_cpu_s=0.0006\n");
-    CHECK_THAT(render_bench_table(b), !Catch::Contains("The floor."));
+    CHECK_THAT(render_bench_table(b), !Catch::Contains("floor.**"));
 
     // The manifest of the three-run bench before issue 12: pair with 5 fields, the CPU as a bare fraction.
     b = load("pair\t1\treq/s\t1.1\told\nrun\t1\tours\twrk\tw.txt\t0.5\nrun\t1\tpeer\twrk\tw.txt\t1.0\n");
