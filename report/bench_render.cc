@@ -50,6 +50,19 @@ constexpr Cost kSyscallCosts[] = {Cost::Syscalls, Cost::Reads,     Cost::Writes,
                                   Cost::EpollCtls, Cost::Conn,     Cost::Other,  Cost::ProcIo,
                                   Cost::ReactorWaits};
 
+// How busy process `role` was in the runs of `side`: CPU seconds over wall seconds, in %, from the runs
+// that did not count syscalls. Near 100 %, that process set the pair's rate; the other end waited.
+Spread busy(const BenchPair& p, const std::string& side, const std::string& role) {
+    std::vector<double> v;
+    for (const BenchRun& r : p.runs) {
+        if (r.side != side || r.counted()) continue;
+        auto cpu = r.keys.find(role + "_cpu_s"), wall = r.keys.find("wall_s");
+        if (cpu == r.keys.end() || wall == r.keys.end() || wall->second <= 0) continue;
+        v.push_back(100 * cpu->second / wall->second);
+    }
+    return spread(v);
+}
+
 // The floor: a pair whose peer is bench-floor (lab/bench_floor.cc: nothing but epoll_wait, read and write)
 // next to a pair against the well-known peer on the same side: wrk for a client, nginx for a server. The
 // peer's CPU per request divided by the floor's is the largest ratio ANY program could reach against that
@@ -90,6 +103,19 @@ std::string render_bench_table(const Bench& b) {
                (p.target > 0 ? ">= " + format_sig(p.target, 2) + "x | " + (p.met() ? "met" : "NOT met")
                              : std::string("- | reference")) +
                " |\n";
+    }
+
+    out += "\n**How busy each process was**: CPU seconds ÷ wall seconds of the run, in % of one CPU, medians. "
+           "The process near 100 % sets its pair's rate; the other end waits for it.\n\n"
+           "| # | with churnlab: client | server | with the peer: client | server |\n|---|---:|---:|---:|---:|\n";
+    for (const BenchPair& p : b.pairs) {
+        out += "| " + p.id;
+        for (const char* side : {"ours", "peer"})
+            for (const char* role : {"cli", "srv"}) {
+                Spread s = busy(p, side, role);
+                out += " | " + (s.n ? proc_name(p, side, role) + " " + format_sig(s.median, 3) + " %" : std::string("-"));
+            }
+        out += " |\n";
     }
 
     out += "\n**CPU µs per unit** (request, or connection for conn/s) of the side under test; ratio = peer ÷ churnlab, "

@@ -184,6 +184,10 @@ TEST_CASE("bench: bad manifests name the line; old manifests still load", "[repo
                                                       "writes, costs 4.00 µs per request (pair 6), and nginx 5.00 (pair 2): "
                                                       "no server can be cheaper than nginx by more than 1.25x on this "
                                                       "machine. churn-server costs 1.05x the floor (pair 6)."));
+    // How busy: CPU seconds over wall seconds, per process, from runs without perf.
+    b = load(pair + "run\t1\tours\twrk\tw.txt\twall_s=2\tcli_cpu_s=1.98\tsrv_cpu_s=1\tcli_name=churn-client\tsrv_name=nginx\n" +
+             "run\t1\tours\twrk\tw.txt\tperf=1\twall_s=2\tcli_cpu_s=0.5\n");
+    CHECK_THAT(render_bench_table(b), Catch::Contains("| 1 | churn-client 99.0 % | nginx 50.0 % | - | - |"));
     // Without the floor pair, no such line.
     b = load(pair + "run\t1\tpeer\twrk\tw3.txt\tcli_name=wrk\tcli_cpu_s=0.0006\n");
     CHECK_THAT(render_bench_table(b), !Catch::Contains("floor.**"));
