@@ -138,10 +138,6 @@ server_start() {
   return 1
 }
 server_stop() { kill -TERM "$srv_pid" 2>/dev/null; wait "$srv_pid" 2>/dev/null; }
-churn_server_start() {
-  server_start "$1" "$BIN/churn-server" --listen "$LAB_SRV_IP:8080" --size "$SIZE" --duration 600 \
-    --json "$dir/$1.server.json"
-}
 
 # ---- what one process costs ----
 clk_tck=$(getconf CLK_TCK)
@@ -255,11 +251,20 @@ p1() {
     peer) run 1 peer "$2" wrk "p1-peer-$2.txt" "$ngx_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$NGINX_URL" ;;
   esac
 }
+# churn-server as pairs 2 and 6 run it; each run adds its own --json.
+churn_srv=("$BIN/churn-server" --listen "$LAB_SRV_IP:8080" --size "$SIZE" --duration 600)
+# under_wrk PAIR SIDE N CMD...: start the server CMD fresh, drive it with wrk for one run, stop it, and put
+# its own epoll counts on the run's line.
+under_wrk() {
+  local pair=$1 side=$2 n=$3; shift 3
+  local base=p$pair-$side-$n
+  server_start "$base" "$@" || { failed=1; return; }
+  run "$pair" "$side" "$n" wrk "$base.txt" "$srv_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
+  server_stop; srv_counts "$base"
+}
 p2() {
   case $1 in
-    ours) churn_server_start "p2-ours-$2" || { failed=1; return; }
-          run 2 ours "$2" wrk "p2-ours-$2.txt" "$srv_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
-          server_stop; srv_counts "p2-ours-$2" ;;
+    ours) under_wrk 2 ours "$2" "${churn_srv[@]}" --json "$dir/p2-ours-$2.server.json" ;;
     peer) run 2 peer "$2" wrk "p2-peer-$2.txt" "$ngx_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$NGINX_URL" ;;
   esac
 }
@@ -304,13 +309,9 @@ p5() {
 # under the same wrk. nginx's CPU per request (pair 2) over the floor's bounds pair 2's ratio.
 p6() {
   case $1 in
-    ours) churn_server_start "p6-ours-$2" || { failed=1; return; }
-          run 6 ours "$2" wrk "p6-ours-$2.txt" "$srv_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
-          server_stop; srv_counts "p6-ours-$2" ;;
-    peer) server_start "p6-peer-$2" "$BIN/bench-floor" --serve --size "$SIZE" -d 600 \
-            --json "$dir/p6-peer-$2.server.json" "$LAB_SRV_IP:8080" || { failed=1; return; }
-          run 6 peer "$2" wrk "p6-peer-$2.txt" "$srv_pid" wrk -t1 -c$BENCH_C -d"${BENCH_D}s" "$CHURN_URL"
-          server_stop; srv_counts "p6-peer-$2" ;;
+    ours) under_wrk 6 ours "$2" "${churn_srv[@]}" --json "$dir/p6-ours-$2.server.json" ;;
+    peer) under_wrk 6 peer "$2" "$BIN/bench-floor" --serve --size "$SIZE" -d 600 \
+            --json "$dir/p6-peer-$2.server.json" "$LAB_SRV_IP:8080" ;;
   esac
 }
 PERF_ON=0

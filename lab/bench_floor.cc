@@ -44,6 +44,20 @@ int fail(const std::string& what) {
     return 1;
 }
 
+// A syscall that returned -1: the name and errno, as the run's one-line error.
+int fail_sys(const std::string& call) { return fail(call + ": " + std::strerror(errno)); }
+
+// The result both ends write: make bench reads requests_ok and the epoll counts (json:rps:requests_ok).
+int write_json(const std::string& path, uint64_t requests, uint64_t t0, uint64_t now, uint64_t waits, uint64_t ctls) {
+    double elapsed = static_cast<double>(now - t0) / 1e9;
+    FILE* f = std::fopen(path.c_str(), "w");
+    if (!f) return fail("--json " + path + ": " + std::strerror(errno));
+    std::fprintf(f, "{\"requests_ok\": %llu, \"elapsed_s\": %.6f, \"rps\": %.1f, \"epoll_waits\": %llu, \"epoll_ctls\": %llu}\n",
+                 static_cast<unsigned long long>(requests), elapsed, static_cast<double>(requests) / elapsed,
+                 static_cast<unsigned long long>(waits), static_cast<unsigned long long>(ctls));
+    return std::fclose(f) == 0 ? 0 : fail("--json " + path + ": " + std::strerror(errno));
+}
+
 // The server floor: listen, accept, and per readable connection one read() and one write().
 int serve(const sockaddr_in& sa, const std::string& target, size_t size, double duration_s, const std::string& json_path) {
     std::string body(size, 'x');
@@ -52,9 +66,10 @@ int serve(const sockaddr_in& sa, const std::string& target, size_t size, double 
     int lfd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (lfd < 0) return fail(std::string("socket: ") + std::strerror(errno));
     int one = 1;
-    ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    // SO_REUSEADDR: make bench starts a server on this port right after the last one's TIME-WAITs.
+    if (::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0) return fail_sys("setsockopt(SO_REUSEADDR)");
     // Accepted sockets inherit TCP_NODELAY from the listener on Linux: no setsockopt per connection.
-    ::setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) return fail_sys("setsockopt(TCP_NODELAY)");
     if (::bind(lfd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) < 0 || ::listen(lfd, 1024) < 0)
         return fail("bind/listen(" + target + "): " + std::strerror(errno));
     int ep = ::epoll_create1(EPOLL_CLOEXEC);
@@ -62,7 +77,7 @@ int serve(const sockaddr_in& sa, const std::string& target, size_t size, double 
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLET;
     ev.data.fd = lfd;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev);
+    if (::epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) < 0) return fail_sys("epoll_ctl(ADD, listener)");
     // No SA_RESTART: the signal must interrupt epoll_wait (EINTR) so the loop sees the flag at once.
     struct sigaction sact {};
     sact.sa_handler = on_term;
@@ -85,11 +100,15 @@ int serve(const sockaddr_in& sa, const std::string& target, size_t size, double 
                 // Edge-triggered: accept until EAGAIN, or a connection that came with this edge is lost.
                 for (;;) {
                     int c = ::accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-                    if (c < 0) break;
+                    if (c < 0) {
+                        if (errno == EAGAIN) break;                            // the queue is empty
+                        if (errno == ECONNABORTED || errno == EINTR) continue;  // that one is gone; the next
+                        return fail_sys("accept4");                            // EMFILE and worse: stop
+                    }
                     epoll_event cev{};
                     cev.events = EPOLLIN | EPOLLET;
                     cev.data.fd = c;
-                    ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+                    if (::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev) < 0) return fail_sys("epoll_ctl(ADD, fd=" + std::to_string(c) + ")");
                     ++ctls;
                 }
                 continue;
@@ -109,14 +128,7 @@ int serve(const sockaddr_in& sa, const std::string& target, size_t size, double 
         }
         now = churn::mono_ns();
     }
-    double elapsed = static_cast<double>(now - t0) / 1e9;
-    FILE* f = std::fopen(json_path.c_str(), "w");
-    if (!f) return fail("--json " + json_path + ": " + std::strerror(errno));
-    std::fprintf(f, "{\"requests_ok\": %llu, \"elapsed_s\": %.6f, \"rps\": %.1f, \"epoll_waits\": %llu, \"epoll_ctls\": %llu}\n",
-                 static_cast<unsigned long long>(requests), elapsed, static_cast<double>(requests) / elapsed,
-                 static_cast<unsigned long long>(waits), static_cast<unsigned long long>(ctls));
-    std::fclose(f);
-    return 0;
+    return write_json(json_path, requests, t0, now, waits, ctls);
 }
 
 }  // namespace
@@ -164,7 +176,7 @@ int main(int argc, char** argv) {
             return fail("connect(" + target + "): " + std::strerror(errno));
         // As wrk and churn-client do: a request is one small write, never held back by Nagle.
         int one = 1;
-        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        if (::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) < 0) return fail_sys("setsockopt(TCP_NODELAY)");
         // Edge-triggered, registered once: no epoll_ctl per request, like churn-client.
         epoll_event ev{};
         ev.events = EPOLLIN | EPOLLET;
@@ -202,12 +214,5 @@ int main(int argc, char** argv) {
         }
         now = churn::mono_ns();
     }
-    double elapsed = static_cast<double>(now - t0) / 1e9;
-    FILE* f = std::fopen(json_path.c_str(), "w");
-    if (!f) return fail("--json " + json_path + ": " + std::strerror(errno));
-    std::fprintf(f, "{\"requests_ok\": %llu, \"elapsed_s\": %.6f, \"rps\": %.1f, \"epoll_waits\": %llu, \"epoll_ctls\": %u}\n",
-                 static_cast<unsigned long long>(requests), elapsed, static_cast<double>(requests) / elapsed,
-                 static_cast<unsigned long long>(waits), conns);
-    std::fclose(f);
-    return 0;
+    return write_json(json_path, requests, t0, now, waits, conns);
 }
